@@ -1,0 +1,1 @@
+//! Pipeline files and their steps: extractors, filters, transformers (spec §2.1–§2.6).

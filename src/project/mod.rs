@@ -1,0 +1,1 @@
+//! `nodestream.yaml`: scopes, pipelines, targets and the YAML tags they use (spec §1).
