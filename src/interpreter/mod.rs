@@ -3,7 +3,8 @@
 pub mod values;
 
 use crate::model::{
-    DesiredIngestion, Node, NodeCreationRule, Properties, Relationship, RelationshipCreationRule, RelationshipWithNodes,
+    DesiredIngestion, Node, NodeCreationRule, Properties, Relationship, RelationshipCreationRule,
+    RelationshipWithNodes,
 };
 use crate::project::yaml::{Kind, YamlNode};
 use crate::project::{LoadError, boolean, check_keys, string_list};
@@ -35,7 +36,14 @@ impl PropMap {
             return Ok(PropMap::Static(Vec::new()));
         }
         let Some(entries) = node.as_map() else {
-            return Err(LoadError::at(file, node, format!("`{what}` must be a mapping or a value provider, found {}", node.type_name())));
+            return Err(LoadError::at(
+                file,
+                node,
+                format!(
+                    "`{what}` must be a mapping or a value provider, found {}",
+                    node.type_name()
+                ),
+            ));
         };
         Ok(PropMap::Static(
             entries
@@ -53,7 +61,12 @@ impl PropMap {
         }
     }
 
-    fn apply(&self, ctx: &EvalCtx<'_>, out: &mut Properties, norm: &Normalizers) -> Result<(), InterpretError> {
+    fn apply(
+        &self,
+        ctx: &EvalCtx<'_>,
+        out: &mut Properties,
+        norm: &Normalizers,
+    ) -> Result<(), InterpretError> {
         match self {
             PropMap::Static(entries) => {
                 for (k, p) in entries {
@@ -75,19 +88,31 @@ impl PropMap {
                         }
                     }
                     Variable::Null => {}
-                    _ => return Err(InterpretError(format!("expected a map of properties, got {}", values::py_repr(&v)))),
+                    _ => {
+                        return Err(InterpretError(format!(
+                            "expected a map of properties, got {}",
+                            values::py_repr(&v)
+                        )));
+                    }
                 }
             }
         }
         Ok(())
     }
 
-    fn apply_vars(&self, ctx: &EvalCtx<'_>, norm: &Normalizers) -> Result<Vec<(String, Var)>, InterpretError> {
+    fn apply_vars(
+        &self,
+        ctx: &EvalCtx<'_>,
+        norm: &Normalizers,
+    ) -> Result<Vec<(String, Var)>, InterpretError> {
         let mut out = Vec::new();
         match self {
             PropMap::Static(entries) => {
                 for (k, p) in entries {
-                    out.push((k.clone(), norm.apply(p.single(ctx).map_err(InterpretError)?)));
+                    out.push((
+                        k.clone(),
+                        norm.apply(p.single(ctx).map_err(InterpretError)?),
+                    ));
                 }
             }
             PropMap::Dynamic(p) => {
@@ -160,6 +185,7 @@ pub struct RelationshipInterp {
 
 /// A condition (spec §2.9).
 #[derive(Debug)]
+#[allow(clippy::large_enum_variant)] // Built once per pipeline; boxing buys nothing.
 pub enum Condition {
     /// Always true.
     True,
@@ -204,6 +230,7 @@ pub struct Interpretation {
 
 /// The interpretation types.
 #[derive(Debug)]
+#[allow(clippy::large_enum_variant)] // Built once per pipeline; boxing buys nothing.
 pub enum InterpKind {
     /// `source_node`
     SourceNode(SourceNode),
@@ -277,7 +304,10 @@ struct Context {
 
 impl Context {
     fn eval(&self) -> EvalCtx<'_> {
-        EvalCtx { document: &self.document, variables: &self.variables }
+        EvalCtx {
+            document: &self.document,
+            variables: &self.variables,
+        }
     }
 }
 
@@ -292,9 +322,15 @@ impl Clock {
     /// A clock; `NODESTREAM_FIXED_NOW` (RFC 3339) freezes it, for reproducible dry runs and tests.
     pub fn new() -> Self {
         let fixed = std::env::var("NODESTREAM_FIXED_NOW").ok().and_then(|s| {
-            chrono::DateTime::parse_from_rfc3339(&s).ok().map(|d| datetime(d.with_timezone(&chrono::Utc)))
+            chrono::DateTime::parse_from_rfc3339(&s)
+                .ok()
+                .map(|d| datetime(d.with_timezone(&chrono::Utc)))
         });
-        Clock { fixed, last: None, value: bolt::Value::Null }
+        Clock {
+            fixed,
+            last: None,
+            value: bolt::Value::Null,
+        }
     }
 
     /// The current (cached) timestamp.
@@ -302,7 +338,9 @@ impl Clock {
         if let Some(f) = &self.fixed {
             return f;
         }
-        let stale = self.last.is_none_or(|l| l.elapsed() >= Duration::from_secs(2));
+        let stale = self
+            .last
+            .is_none_or(|l| l.elapsed() >= Duration::from_secs(2));
         if stale {
             self.value = datetime(chrono::Utc::now());
             self.last = Some(Instant::now());
@@ -346,7 +384,13 @@ impl Interpreter {
         check_keys(args, file, "the Interpreter arguments", INTERPRETER_ARGS)?;
         let interpretations = match args.get("interpretations") {
             Some(n) => parse_passes(n, file, "interpretations")?,
-            None => return Err(LoadError::at(file, args, "the Interpreter needs `interpretations`")),
+            None => {
+                return Err(LoadError::at(
+                    file,
+                    args,
+                    "the Interpreter needs `interpretations`",
+                ));
+            }
         };
         let before_iteration = match args.get("before_iteration") {
             Some(n) if !n.is_null() => Some(parse_passes(n, file, "before_iteration")?),
@@ -379,10 +423,9 @@ impl Interpreter {
     pub fn interpret(
         &self,
         record: Var,
-        clock: &mut Clock,
+        now: &bolt::Value,
         emit: &mut dyn FnMut(DesiredIngestion) -> anyhow::Result<()>,
     ) -> anyhow::Result<()> {
-        let now = clock.now().clone();
         let ctx0 = Context {
             document: record,
             variables: BTreeMap::new(),
@@ -391,7 +434,7 @@ impl Interpreter {
             rels: Vec::new(),
         };
         let befores = match &self.before_iteration {
-            Some(p) => self.apply_passes(p, ctx0, &now)?,
+            Some(p) => self.apply_passes(p, ctx0, now)?,
             None => vec![ctx0],
         };
         for ctx_b in befores {
@@ -410,7 +453,7 @@ impl Interpreter {
                 None => vec![ctx_b],
             };
             for ctx_s in subs {
-                for out in self.apply_passes(&self.interpretations, ctx_s, &now)? {
+                for out in self.apply_passes(&self.interpretations, ctx_s, now)? {
                     emit(finish(out))?;
                 }
             }
@@ -418,7 +461,12 @@ impl Interpreter {
         Ok(())
     }
 
-    fn apply_passes(&self, passes: &Passes, ctx: Context, now: &bolt::Value) -> Result<Vec<Context>, InterpretError> {
+    fn apply_passes(
+        &self,
+        passes: &Passes,
+        ctx: Context,
+        now: &bolt::Value,
+    ) -> Result<Vec<Context>, InterpretError> {
         match passes {
             Passes::Single(list) => {
                 let mut ctx = ctx;
@@ -437,7 +485,12 @@ impl Interpreter {
         }
     }
 
-    fn apply_list(&self, list: &[Interpretation], ctx: &mut Context, now: &bolt::Value) -> Result<(), InterpretError> {
+    fn apply_list(
+        &self,
+        list: &[Interpretation],
+        ctx: &mut Context,
+        now: &bolt::Value,
+    ) -> Result<(), InterpretError> {
         for i in list {
             if let Some(c) = &i.condition
                 && !eval_condition(c, &ctx.eval())?
@@ -449,7 +502,12 @@ impl Interpreter {
         Ok(())
     }
 
-    fn apply_one(&self, kind: &InterpKind, ctx: &mut Context, now: &bolt::Value) -> Result<(), InterpretError> {
+    fn apply_one(
+        &self,
+        kind: &InterpKind,
+        ctx: &mut Context,
+        now: &bolt::Value,
+    ) -> Result<(), InterpretError> {
         match kind {
             InterpKind::SourceNode(s) => {
                 let e = ctx.eval();
@@ -459,7 +517,11 @@ impl Interpreter {
                 let mut props = self.defaults(now, s.update_last_ingested);
                 s.properties.apply(&e, &mut props, &s.prop_norm)?;
                 ctx.source.type_ = node_type.unwrap_or_default();
-                ctx.source_rule = if s.allow_create { NodeCreationRule::Eager } else { NodeCreationRule::MatchOnly };
+                ctx.source_rule = if s.allow_create {
+                    NodeCreationRule::Eager
+                } else {
+                    NodeCreationRule::MatchOnly
+                };
                 for t in &s.additional_types {
                     if !ctx.source.additional_types.contains(t) {
                         ctx.source.additional_types.push(t.clone());
@@ -469,20 +531,36 @@ impl Interpreter {
                 ctx.source.properties.extend(props);
             }
             InterpKind::Properties { properties, norm } => {
-                let e = EvalCtx { document: &ctx.document, variables: &ctx.variables };
+                let e = EvalCtx {
+                    document: &ctx.document,
+                    variables: &ctx.variables,
+                };
                 properties.apply(&e, &mut ctx.source.properties, norm)?;
             }
             InterpKind::Variables { variables, norm } => {
                 let vars = variables.apply_vars(&ctx.eval(), norm)?;
                 ctx.variables.extend(vars);
             }
-            InterpKind::Switch { switch_on, cases, default, norm, fail_on_unhandled } => {
+            InterpKind::Switch {
+                switch_on,
+                cases,
+                default,
+                norm,
+                fail_on_unhandled,
+            } => {
                 let v = norm.apply(switch_on.single(&ctx.eval()).map_err(InterpretError)?);
-                let branch = cases.iter().find(|(k, _)| **k == *v).map(|(_, b)| b).or(default.as_ref());
+                let branch = cases
+                    .iter()
+                    .find(|(k, _)| **k == *v)
+                    .map(|(_, b)| b)
+                    .or(default.as_ref());
                 match branch {
                     Some(b) => self.apply_list(b, ctx, now)?,
                     None if *fail_on_unhandled => {
-                        return Err(InterpretError(format!("'{}' was not matched in switch case", values::py_str(&v))));
+                        return Err(InterpretError(format!(
+                            "'{}' was not matched in switch case",
+                            values::py_str(&v)
+                        )));
                     }
                     None => {}
                 }
@@ -491,7 +569,10 @@ impl Interpreter {
                 Some(it) => {
                     let items = it.many(&ctx.eval()).map_err(InterpretError)?;
                     for item in items {
-                        let e = EvalCtx { document: &item, variables: &ctx.variables };
+                        let e = EvalCtx {
+                            document: &item,
+                            variables: &ctx.variables,
+                        };
                         let rels = self.relationships(r, &e, now)?;
                         ctx.rels.extend(rels);
                     }
@@ -505,11 +586,22 @@ impl Interpreter {
         Ok(())
     }
 
-    fn relationships(&self, r: &RelationshipInterp, e: &EvalCtx<'_>, now: &bolt::Value) -> Result<Vec<PendingRel>, InterpretError> {
+    fn relationships(
+        &self,
+        r: &RelationshipInterp,
+        e: &EvalCtx<'_>,
+        now: &bolt::Value,
+    ) -> Result<Vec<PendingRel>, InterpretError> {
         let rel_type = type_name(&r.relationship_type, e)?.unwrap_or_default();
-        let mut relationship = Relationship { type_: rel_type, key_values: Properties::new(), properties: self.defaults(now, r.relationship_update_last_ingested) };
-        r.relationship_key.apply(e, &mut relationship.key_values, &r.prop_norm)?;
-        r.relationship_properties.apply(e, &mut relationship.properties, &r.prop_norm)?;
+        let mut relationship = Relationship {
+            type_: rel_type,
+            key_values: Properties::new(),
+            properties: self.defaults(now, r.relationship_update_last_ingested),
+        };
+        r.relationship_key
+            .apply(e, &mut relationship.key_values, &r.prop_norm)?;
+        r.relationship_properties
+            .apply(e, &mut relationship.properties, &r.prop_norm)?;
 
         let key_sets: Vec<Properties> = if r.find_many {
             let PropMap::Static(entries) = &r.node_key else {
@@ -529,7 +621,12 @@ impl Interpreter {
                 ));
             }
             (0..len)
-                .map(|i| columns.iter().map(|(n, vals)| ((*n).clone(), to_bolt(&vals[i], &r.key_norm))).collect())
+                .map(|i| {
+                    columns
+                        .iter()
+                        .map(|(n, vals)| ((*n).clone(), to_bolt(&vals[i], &r.key_norm)))
+                        .collect()
+                })
                 .collect()
         } else {
             let mut k = Properties::new();
@@ -563,7 +660,8 @@ impl Interpreter {
                 properties: self.defaults(now, r.node_update_last_ingested),
                 additional_types: r.node_additional_types.clone(),
             };
-            r.node_properties.apply(e, &mut related.properties, &r.prop_norm)?;
+            r.node_properties
+                .apply(e, &mut related.properties, &r.prop_norm)?;
             out.push(PendingRel {
                 related,
                 relationship: relationship.clone(),
@@ -577,7 +675,12 @@ impl Interpreter {
 }
 
 fn finish(ctx: Context) -> DesiredIngestion {
-    let Context { source, source_rule, rels, .. } = ctx;
+    let Context {
+        source,
+        source_rule,
+        rels,
+        ..
+    } = ctx;
     let relationships = rels
         .into_iter()
         .map(|p| {
@@ -596,7 +699,11 @@ fn finish(ctx: Context) -> DesiredIngestion {
             }
         })
         .collect();
-    DesiredIngestion { source, source_node_creation_rule: source_rule, relationships }
+    DesiredIngestion {
+        source,
+        source_node_creation_rule: source_rule,
+        relationships,
+    }
 }
 
 fn type_name(p: &Provider, e: &EvalCtx<'_>) -> Result<Option<String>, InterpretError> {
@@ -631,7 +738,11 @@ fn eval_condition(c: &Condition, e: &EvalCtx<'_>) -> Result<bool, InterpretError
             false
         }
         Condition::Not(c) => !eval_condition(c, e)?,
-        Condition::Compare { left, right, operator } => {
+        Condition::Compare {
+            left,
+            right,
+            operator,
+        } => {
             let l = left.single(e).map_err(InterpretError)?;
             let r = right.single(e).map_err(InterpretError)?;
             compare(&l, &r, *operator).map_err(InterpretError)?
@@ -644,12 +755,17 @@ pub fn compare(l: &Variable, r: &Variable, op: CompareOp) -> Result<bool, String
     use std::cmp::Ordering;
     let order = || -> Result<Ordering, String> {
         match (l, r) {
-            (Variable::Number(a), Variable::Number(b)) => {
-                Ok(a.as_f64().partial_cmp(&b.as_f64()).unwrap_or(Ordering::Equal))
-            }
+            (Variable::Number(a), Variable::Number(b)) => Ok(a
+                .as_f64()
+                .partial_cmp(&b.as_f64())
+                .unwrap_or(Ordering::Equal)),
             (Variable::String(a), Variable::String(b)) => Ok(a.cmp(b)),
             (Variable::Bool(a), Variable::Bool(b)) => Ok(a.cmp(b)),
-            _ => Err(format!("comparison not supported between {} and {}", values::py_repr(l), values::py_repr(r))),
+            _ => Err(format!(
+                "comparison not supported between {} and {}",
+                values::py_repr(l),
+                values::py_repr(r)
+            )),
         }
     };
     Ok(match op {
@@ -660,14 +776,26 @@ pub fn compare(l: &Variable, r: &Variable, op: CompareOp) -> Result<bool, String
             (Variable::String(a), Variable::String(b)) => a.contains(b.as_str()),
             (Variable::Array(a), _) => a.iter().any(|x| **x == *r),
             (Variable::Object(m), Variable::String(k)) => m.contains_key(k),
-            _ => return Err(format!("argument of type {} is not iterable", values::py_repr(l))),
+            _ => {
+                return Err(format!(
+                    "argument of type {} is not iterable",
+                    values::py_repr(l)
+                ));
+            }
         },
     })
 }
 
 fn parse_passes(node: &YamlNode, file: &str, what: &str) -> Result<Passes, LoadError> {
     let Some(items) = node.as_seq() else {
-        return Err(LoadError::at(file, node, format!("`{what}` must be a list of interpretations, found {}", node.type_name())));
+        return Err(LoadError::at(
+            file,
+            node,
+            format!(
+                "`{what}` must be a list of interpretations, found {}",
+                node.type_name()
+            ),
+        ));
     };
     let lists = items.iter().filter(|i| i.as_seq().is_some()).count();
     if lists > 0 && lists == items.len() {
@@ -683,20 +811,41 @@ fn parse_passes(node: &YamlNode, file: &str, what: &str) -> Result<Passes, LoadE
 
 fn parse_list(node: &YamlNode, file: &str, what: &str) -> Result<Vec<Interpretation>, LoadError> {
     match node.as_seq() {
-        Some(items) => items.iter().map(|i| parse_interpretation(i, file)).collect(),
+        Some(items) => items
+            .iter()
+            .map(|i| parse_interpretation(i, file))
+            .collect(),
         None if node.as_map().is_some() => Ok(vec![parse_interpretation(node, file)?]),
-        None => Err(LoadError::at(file, node, format!("`{what}` must be a list of interpretations, found {}", node.type_name()))),
+        None => Err(LoadError::at(
+            file,
+            node,
+            format!(
+                "`{what}` must be a list of interpretations, found {}",
+                node.type_name()
+            ),
+        )),
     }
 }
 
-fn get_bool(node: &YamlNode, key: &str, default: bool, file: &str, what: &str) -> Result<bool, LoadError> {
+fn get_bool(
+    node: &YamlNode,
+    key: &str,
+    default: bool,
+    file: &str,
+    what: &str,
+) -> Result<bool, LoadError> {
     match node.get(key) {
         Some(v) if !v.is_null() => boolean(v, file, &format!("{what}.{key}")),
         _ => Ok(default),
     }
 }
 
-fn get_strings(node: &YamlNode, key: &str, file: &str, what: &str) -> Result<Vec<String>, LoadError> {
+fn get_strings(
+    node: &YamlNode,
+    key: &str,
+    file: &str,
+    what: &str,
+) -> Result<Vec<String>, LoadError> {
     match node.get(key) {
         Some(v) => string_list(v, file, &format!("{what}.{key}")),
         None => Ok(Vec::new()),
@@ -710,18 +859,37 @@ fn get_flags(node: &YamlNode, key: &str, file: &str) -> Result<Option<values::Fl
     }
 }
 
-fn norms(defaults: &[(&str, bool)], flags: Option<&values::Flags>, node: &YamlNode, file: &str) -> Result<Normalizers, LoadError> {
-    Normalizers::from_flags(defaults, flags.unwrap_or(&Vec::new())).map_err(|e| LoadError::at(file, node, e))
+fn norms(
+    defaults: &[(&str, bool)],
+    flags: Option<&values::Flags>,
+    node: &YamlNode,
+    file: &str,
+) -> Result<Normalizers, LoadError> {
+    Normalizers::from_flags(defaults, flags.unwrap_or(&Vec::new()))
+        .map_err(|e| LoadError::at(file, node, e))
 }
 
-fn required<'a>(node: &'a YamlNode, key: &str, file: &str, what: &str) -> Result<&'a YamlNode, LoadError> {
-    node.get(key).ok_or_else(|| LoadError::at(file, node, format!("{what} needs `{key}`")))
+fn required<'a>(
+    node: &'a YamlNode,
+    key: &str,
+    file: &str,
+    what: &str,
+) -> Result<&'a YamlNode, LoadError> {
+    node.get(key)
+        .ok_or_else(|| LoadError::at(file, node, format!("{what} needs `{key}`")))
 }
 
 /// Parses one interpretation mapping.
 pub fn parse_interpretation(node: &YamlNode, file: &str) -> Result<Interpretation, LoadError> {
     if node.as_map().is_none() {
-        return Err(LoadError::at(file, node, format!("an interpretation must be a mapping with `type:`, found {}", node.type_name())));
+        return Err(LoadError::at(
+            file,
+            node,
+            format!(
+                "an interpretation must be a mapping with `type:`, found {}",
+                node.type_name()
+            ),
+        ));
     }
     let ty_node = required(node, "type", file, "an interpretation")?;
     let ty = ty_node.key_text();
@@ -732,18 +900,36 @@ pub fn parse_interpretation(node: &YamlNode, file: &str) -> Result<Interpretatio
     };
     let kind = match ty.as_str() {
         "source_node" => {
-            check_keys(node, file, &what, &[
-                "type", "condition", "node_type", "key", "properties", "additional_types", "additional_indexes",
-                "allow_create", "update_last_ingested", "normalization", "key_normalization", "properties_normalization",
-                "property_normalization",
-            ])?;
+            check_keys(
+                node,
+                file,
+                &what,
+                &[
+                    "type",
+                    "condition",
+                    "node_type",
+                    "key",
+                    "properties",
+                    "additional_types",
+                    "additional_indexes",
+                    "allow_create",
+                    "update_last_ingested",
+                    "normalization",
+                    "key_normalization",
+                    "properties_normalization",
+                    "property_normalization",
+                ],
+            )?;
             let normalization = get_flags(node, "normalization", file)?;
             let key_normalization = get_flags(node, "key_normalization", file)?;
-            let properties_normalization = match get_flags(node, "properties_normalization", file)? {
+            let properties_normalization = match get_flags(node, "properties_normalization", file)?
+            {
                 Some(f) => Some(f),
                 None => get_flags(node, "property_normalization", file)?,
             };
-            if normalization.is_some() && (key_normalization.is_some() || properties_normalization.is_some()) {
+            if normalization.is_some()
+                && (key_normalization.is_some() || properties_normalization.is_some())
+            {
                 return Err(LoadError::at(
                     file,
                     node,
@@ -768,34 +954,85 @@ pub fn parse_interpretation(node: &YamlNode, file: &str) -> Result<Interpretatio
             })
         }
         "properties" => {
-            check_keys(node, file, &what, &["type", "condition", "properties", "normalization"])?;
+            check_keys(
+                node,
+                file,
+                &what,
+                &["type", "condition", "properties", "normalization"],
+            )?;
             InterpKind::Properties {
-                properties: PropMap::parse(required(node, "properties", file, &what)?, file, "properties")?,
-                norm: norms(&[], get_flags(node, "normalization", file)?.as_ref(), node, file)?,
+                properties: PropMap::parse(
+                    required(node, "properties", file, &what)?,
+                    file,
+                    "properties",
+                )?,
+                norm: norms(
+                    &[],
+                    get_flags(node, "normalization", file)?.as_ref(),
+                    node,
+                    file,
+                )?,
             }
         }
         "variables" => {
-            check_keys(node, file, &what, &["type", "condition", "variables", "normalization"])?;
+            check_keys(
+                node,
+                file,
+                &what,
+                &["type", "condition", "variables", "normalization"],
+            )?;
             InterpKind::Variables {
-                variables: PropMap::parse(required(node, "variables", file, &what)?, file, "variables")?,
-                norm: norms(&[], get_flags(node, "normalization", file)?.as_ref(), node, file)?,
+                variables: PropMap::parse(
+                    required(node, "variables", file, &what)?,
+                    file,
+                    "variables",
+                )?,
+                norm: norms(
+                    &[],
+                    get_flags(node, "normalization", file)?.as_ref(),
+                    node,
+                    file,
+                )?,
             }
         }
         "relationship" => {
-            check_keys(node, file, &what, &[
-                "type", "condition", "node_type", "relationship_type", "node_key", "node_properties", "relationship_key",
-                "relationship_properties", "outbound", "find_many", "iterate_on", "cardinality", "node_creation_rule",
-                "match_strategy", "relationship_creation_rule", "key_normalization", "properties_normalization",
-                "property_normalization", "node_additional_types", "node_update_last_ingested",
-                "relationship_update_last_ingested",
-            ])?;
+            check_keys(
+                node,
+                file,
+                &what,
+                &[
+                    "type",
+                    "condition",
+                    "node_type",
+                    "relationship_type",
+                    "node_key",
+                    "node_properties",
+                    "relationship_key",
+                    "relationship_properties",
+                    "outbound",
+                    "find_many",
+                    "iterate_on",
+                    "cardinality",
+                    "node_creation_rule",
+                    "match_strategy",
+                    "relationship_creation_rule",
+                    "key_normalization",
+                    "properties_normalization",
+                    "property_normalization",
+                    "node_additional_types",
+                    "node_update_last_ingested",
+                    "relationship_update_last_ingested",
+                ],
+            )?;
             let opt_map = |key: &str| -> Result<PropMap, LoadError> {
                 match node.get(key) {
                     Some(p) => PropMap::parse(p, file, key),
                     None => Ok(PropMap::Static(Vec::new())),
                 }
             };
-            let rule_node = node.get("node_creation_rule").or_else(|| node.get("match_strategy"));
+            let rule_node = node
+                .get("node_creation_rule")
+                .or_else(|| node.get("match_strategy"));
             let node_creation_rule = match rule_node {
                 None => NodeCreationRule::Eager,
                 Some(n) => match n.key_text().as_str() {
@@ -803,7 +1040,13 @@ pub fn parse_interpretation(node: &YamlNode, file: &str) -> Result<Interpretatio
                     "MATCH_ONLY" => NodeCreationRule::MatchOnly,
                     "FUZZY" => NodeCreationRule::Fuzzy,
                     other => {
-                        return Err(LoadError::at(file, n, format!("node_creation_rule `{other}`: expected EAGER, MATCH_ONLY or FUZZY")));
+                        return Err(LoadError::at(
+                            file,
+                            n,
+                            format!(
+                                "node_creation_rule `{other}`: expected EAGER, MATCH_ONLY or FUZZY"
+                            ),
+                        ));
                     }
                 },
             };
@@ -816,7 +1059,9 @@ pub fn parse_interpretation(node: &YamlNode, file: &str) -> Result<Interpretatio
                         return Err(LoadError::at(
                             file,
                             n,
-                            format!("relationship_creation_rule `{other}`: expected EAGER, MERGE_KEY or CREATE"),
+                            format!(
+                                "relationship_creation_rule `{other}`: expected EAGER, MERGE_KEY or CREATE"
+                            ),
                         ));
                     }
                 },
@@ -826,7 +1071,13 @@ pub fn parse_interpretation(node: &YamlNode, file: &str) -> Result<Interpretatio
                 Some(n) => match n.key_text().as_str() {
                     "SINGLE" => false,
                     "MANY" => true,
-                    other => return Err(LoadError::at(file, n, format!("cardinality `{other}`: expected SINGLE or MANY"))),
+                    other => {
+                        return Err(LoadError::at(
+                            file,
+                            n,
+                            format!("cardinality `{other}`: expected SINGLE or MANY"),
+                        ));
+                    }
                 },
             };
             let prop_flags = match get_flags(node, "properties_normalization", file)? {
@@ -835,8 +1086,15 @@ pub fn parse_interpretation(node: &YamlNode, file: &str) -> Result<Interpretatio
             };
             InterpKind::Relationship(Box::new(RelationshipInterp {
                 node_type: Provider::from_yaml(required(node, "node_type", file, &what)?, file)?,
-                relationship_type: Provider::from_yaml(required(node, "relationship_type", file, &what)?, file)?,
-                node_key: PropMap::parse(required(node, "node_key", file, &what)?, file, "node_key")?,
+                relationship_type: Provider::from_yaml(
+                    required(node, "relationship_type", file, &what)?,
+                    file,
+                )?,
+                node_key: PropMap::parse(
+                    required(node, "node_key", file, &what)?,
+                    file,
+                    "node_key",
+                )?,
                 node_properties: opt_map("node_properties")?,
                 relationship_key: opt_map("relationship_key")?,
                 relationship_properties: opt_map("relationship_properties")?,
@@ -850,17 +1108,51 @@ pub fn parse_interpretation(node: &YamlNode, file: &str) -> Result<Interpretatio
                 node_creation_rule,
                 relationship_creation_rule,
                 node_additional_types: get_strings(node, "node_additional_types", file, &what)?,
-                node_update_last_ingested: get_bool(node, "node_update_last_ingested", true, file, &what)?,
-                relationship_update_last_ingested: get_bool(node, "relationship_update_last_ingested", true, file, &what)?,
-                key_norm: norms(&[("do_lowercase_strings", true)], get_flags(node, "key_normalization", file)?.as_ref(), node, file)?,
+                node_update_last_ingested: get_bool(
+                    node,
+                    "node_update_last_ingested",
+                    true,
+                    file,
+                    &what,
+                )?,
+                relationship_update_last_ingested: get_bool(
+                    node,
+                    "relationship_update_last_ingested",
+                    true,
+                    file,
+                    &what,
+                )?,
+                key_norm: norms(
+                    &[("do_lowercase_strings", true)],
+                    get_flags(node, "key_normalization", file)?.as_ref(),
+                    node,
+                    file,
+                )?,
                 prop_norm: norms(&[], prop_flags.as_ref(), node, file)?,
             }))
         }
         "switch" => {
-            check_keys(node, file, &what, &["type", "condition", "switch_on", "cases", "default", "normalization", "fail_on_unhandled"])?;
+            check_keys(
+                node,
+                file,
+                &what,
+                &[
+                    "type",
+                    "condition",
+                    "switch_on",
+                    "cases",
+                    "default",
+                    "normalization",
+                    "fail_on_unhandled",
+                ],
+            )?;
             let cases_node = required(node, "cases", file, &what)?;
             let Some(entries) = cases_node.as_map() else {
-                return Err(LoadError::at(file, cases_node, "`cases` must be a mapping of values to interpretations"));
+                return Err(LoadError::at(
+                    file,
+                    cases_node,
+                    "`cases` must be a mapping of values to interpretations",
+                ));
             };
             let mut cases = Vec::new();
             for (k, v) in entries {
@@ -873,7 +1165,12 @@ pub fn parse_interpretation(node: &YamlNode, file: &str) -> Result<Interpretatio
                     Some(d) if !d.is_null() => Some(switch_branch(d, file)?),
                     _ => None,
                 },
-                norm: norms(&[], get_flags(node, "normalization", file)?.as_ref(), node, file)?,
+                norm: norms(
+                    &[],
+                    get_flags(node, "normalization", file)?.as_ref(),
+                    node,
+                    file,
+                )?,
                 fail_on_unhandled: get_bool(node, "fail_on_unhandled", true, file, &what)?,
             }
         }
@@ -881,7 +1178,9 @@ pub fn parse_interpretation(node: &YamlNode, file: &str) -> Result<Interpretatio
             return Err(LoadError::at(
                 file,
                 ty_node,
-                format!("unknown interpretation type `{other}` (expected source_node, properties, relationship, variables or switch)"),
+                format!(
+                    "unknown interpretation type `{other}` (expected source_node, properties, relationship, variables or switch)"
+                ),
             ));
         }
     };
@@ -892,30 +1191,53 @@ fn switch_branch(node: &YamlNode, file: &str) -> Result<Vec<Interpretation>, Loa
     if let Some(items) = node.as_seq()
         && items.iter().any(|i| i.as_seq().is_some())
     {
-        return Err(LoadError::at(file, node, "a switch branch is a single pass: a list of lists is not allowed"));
+        return Err(LoadError::at(
+            file,
+            node,
+            "a switch branch is a single pass: a list of lists is not allowed",
+        ));
     }
     parse_list(node, file, "switch case")
 }
 
 fn parse_condition(node: &YamlNode, file: &str) -> Result<Condition, LoadError> {
     if node.as_map().is_none() {
-        return Err(LoadError::at(file, node, format!("a condition must be a mapping, found {}", node.type_name())));
+        return Err(LoadError::at(
+            file,
+            node,
+            format!("a condition must be a mapping, found {}", node.type_name()),
+        ));
     }
-    let ty = node.get("type").map(YamlNode::key_text).unwrap_or_else(|| "true".into());
+    let ty = node
+        .get("type")
+        .map(YamlNode::key_text)
+        .unwrap_or_else(|| "true".into());
     let list = |key: &str| -> Result<Vec<Condition>, LoadError> {
         let n = required(node, key, file, "the condition")?;
         match &n.kind {
             Kind::Seq(items) => items.iter().map(|i| parse_condition(i, file)).collect(),
-            _ => Err(LoadError::at(file, n, "`conditions` must be a list of conditions")),
+            _ => Err(LoadError::at(
+                file,
+                n,
+                "`conditions` must be a list of conditions",
+            )),
         }
     };
     Ok(match ty.as_str() {
         "true" | "True" => Condition::True,
         "and" => Condition::And(list("conditions")?),
         "or" => Condition::Or(list("conditions")?),
-        "not" => Condition::Not(Box::new(parse_condition(required(node, "condition", file, "the `not` condition")?, file)?)),
+        "not" => Condition::Not(Box::new(parse_condition(
+            required(node, "condition", file, "the `not` condition")?,
+            file,
+        )?)),
         "compare" => {
-            check_keys(node, file, "the `compare` condition", &["type", "left", "right", "operator"])?;
+            check_keys(
+                node,
+                file,
+                "the `compare` condition",
+                &["type", "left", "right", "operator"],
+            )?;
             let op_node = required(node, "operator", file, "the `compare` condition")?;
             let operator = match op_node.key_text().as_str() {
                 "equals" => CompareOp::Equals,
@@ -926,18 +1248,30 @@ fn parse_condition(node: &YamlNode, file: &str) -> Result<Condition, LoadError> 
                     return Err(LoadError::at(
                         file,
                         op_node,
-                        format!("unknown operator `{other}` (expected equals, greater_than, less_than or contains)"),
+                        format!(
+                            "unknown operator `{other}` (expected equals, greater_than, less_than or contains)"
+                        ),
                     ));
                 }
             };
             Condition::Compare {
-                left: Provider::from_yaml(required(node, "left", file, "the `compare` condition")?, file)?,
-                right: Provider::from_yaml(required(node, "right", file, "the `compare` condition")?, file)?,
+                left: Provider::from_yaml(
+                    required(node, "left", file, "the `compare` condition")?,
+                    file,
+                )?,
+                right: Provider::from_yaml(
+                    required(node, "right", file, "the `compare` condition")?,
+                    file,
+                )?,
                 operator,
             }
         }
         other => {
-            return Err(LoadError::at(file, node, format!("unknown condition type `{other}` (expected and, or, not, compare)")));
+            return Err(LoadError::at(
+                file,
+                node,
+                format!("unknown condition type `{other}` (expected and, or, not, compare)"),
+            ));
         }
     })
 }
@@ -956,7 +1290,7 @@ mod tests {
     fn run(i: &Interpreter, rec: serde_json::Value) -> Vec<DesiredIngestion> {
         let mut out = Vec::new();
         let mut clock = Clock::new();
-        i.interpret(values::from_json(rec), &mut clock, &mut |d| {
+        i.interpret(values::from_json(rec), &clock.now().clone(), &mut |d| {
             out.push(d);
             Ok(())
         })
@@ -973,19 +1307,34 @@ mod tests {
         let i = interp(
             "interpretations:\n- type: source_node\n  node_type: Airport\n  key: {identifier: !jmespath ident}\n  properties: {name: !jmespath name}\n- type: relationship\n  node_type: Country\n  relationship_type: WITHIN\n  node_key: {code: !jmespath iso_country}\n- type: relationship\n  node_type: Team\n  relationship_type: PLAYS_FOR\n  node_key: {name: !jmespath team}\n  key_normalization: {do_trim_whitespace: true, do_lowercase_strings: false}\n",
         );
-        let out = run(&i, serde_json::json!({"ident": "05PN", "name": "State Police", "iso_country": "US", "team": "Liverpool "}));
+        let out = run(
+            &i,
+            serde_json::json!({"ident": "05PN", "name": "State Police", "iso_country": "US", "team": "Liverpool "}),
+        );
         assert_eq!(out.len(), 1);
         let d = &out[0];
         assert_eq!(d.source.type_, "Airport");
         assert_eq!(d.source.key_values["identifier"], s("05pn"));
         assert_eq!(d.source.properties["name"], s("State Police"));
-        assert!(matches!(d.source.properties["last_ingested_at"], Value::DateTime(_)));
-        assert_eq!(d.source.properties["was_ingested_by_pipe"], Value::Boolean(true));
+        assert!(matches!(
+            d.source.properties["last_ingested_at"],
+            Value::DateTime(_)
+        ));
+        assert_eq!(
+            d.source.properties["was_ingested_by_pipe"],
+            Value::Boolean(true)
+        );
         assert!(d.source.properties.contains_key("last_ingested_by_pipe_at"));
         assert_eq!(d.relationships.len(), 2);
         assert_eq!(d.relationships[0].to_node.key_values["code"], s("us"));
-        assert_eq!(d.relationships[0].from_node.key_values["identifier"], s("05pn"));
-        assert_eq!(d.relationships[1].to_node.key_values["name"], s("Liverpool"));
+        assert_eq!(
+            d.relationships[0].from_node.key_values["identifier"],
+            s("05pn")
+        );
+        assert_eq!(
+            d.relationships[1].to_node.key_values["name"],
+            s("Liverpool")
+        );
     }
 
     #[test]
@@ -1002,7 +1351,10 @@ mod tests {
         assert_eq!(r.to_node.key_values["id"], s("x"));
         assert_eq!(r.relationship.key_values["k"], s("X"));
         assert_eq!(r.from_side_node_creation_rule, NodeCreationRule::MatchOnly);
-        assert_eq!(r.relationship_creation_rule, RelationshipCreationRule::Create);
+        assert_eq!(
+            r.relationship_creation_rule,
+            RelationshipCreationRule::Create
+        );
         // A null key skips the related node; an empty string is a valid key.
         let out = run(&i, serde_json::json!({"id": "", "tags": []}));
         assert_eq!(out[0].source.key_values["id"], s(""));
@@ -1035,11 +1387,24 @@ mod tests {
             "interpretations:\n- - type: source_node\n    node_type: A\n    key: {id: !jmespath id}\n- - type: source_node\n    node_type: B\n    key: {id: !jmespath id}\n",
         );
         let out = run(&i, serde_json::json!({"id": 1}));
-        assert_eq!(out.iter().map(|d| d.source.type_.as_str()).collect::<Vec<_>>(), vec!["A", "B"]);
+        assert_eq!(
+            out.iter()
+                .map(|d| d.source.type_.as_str())
+                .collect::<Vec<_>>(),
+            vec!["A", "B"]
+        );
         assert_eq!(out[0].source.key_values["id"], Value::Integer(1));
-        let i = interp("interpretations:\n- type: switch\n  switch_on: !jmespath k\n  cases: {1: {type: properties, properties: {a: 1}}}\n");
+        let i = interp(
+            "interpretations:\n- type: switch\n  switch_on: !jmespath k\n  cases: {1: {type: properties, properties: {a: 1}}}\n",
+        );
         let mut clock = Clock::new();
-        let err = i.interpret(values::from_json(serde_json::json!({"k": "1"})), &mut clock, &mut |_| Ok(())).unwrap_err();
+        let err = i
+            .interpret(
+                values::from_json(serde_json::json!({"k": "1"})),
+                &clock.now().clone(),
+                &mut |_| Ok(()),
+            )
+            .unwrap_err();
         assert_eq!(err.to_string(), "'1' was not matched in switch case");
     }
 
@@ -1051,6 +1416,10 @@ mod tests {
         assert!(e.message.contains("unknown key `colour`"), "{e}");
         let node = load_str("interpretations:\n  - type: source_node\n    node_type: A\n    key: {id: x}\n    key_normalization: {do_shout: true}\n", "f.yaml").unwrap();
         let e = Interpreter::from_args(&node, "f.yaml", "p").unwrap_err();
-        assert!(e.message.contains("Normalization flag with name 'do_shout' is not valid."), "{e}");
+        assert!(
+            e.message
+                .contains("Normalization flag with name 'do_shout' is not valid."),
+            "{e}"
+        );
     }
 }

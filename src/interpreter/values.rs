@@ -32,13 +32,18 @@ pub fn from_yaml(node: &YamlNode) -> Var {
             ScalarValue::Null => Variable::Null,
             ScalarValue::Bool(b) => Variable::Bool(b),
             ScalarValue::Int(i) => Variable::Number(i.into()),
-            ScalarValue::Float(f) => serde_json::Number::from_f64(f).map_or(Variable::Null, Variable::Number),
+            ScalarValue::Float(f) => {
+                serde_json::Number::from_f64(f).map_or(Variable::Null, Variable::Number)
+            }
             ScalarValue::Str => Variable::String(s.raw.clone()),
         },
         Kind::Seq(items) => Variable::Array(items.iter().map(from_yaml).collect()),
-        Kind::Map(entries) => {
-            Variable::Object(entries.iter().map(|(k, v)| (k.key_text(), from_yaml(v))).collect::<BTreeMap<_, _>>())
-        }
+        Kind::Map(entries) => Variable::Object(
+            entries
+                .iter()
+                .map(|(k, v)| (k.key_text(), from_yaml(v)))
+                .collect::<BTreeMap<_, _>>(),
+        ),
     })
 }
 
@@ -50,11 +55,14 @@ pub fn from_json(v: serde_json::Value) -> Var {
         serde_json::Value::Number(n) => Variable::Number(n),
         serde_json::Value::String(s) => Variable::String(s),
         serde_json::Value::Array(a) => Variable::Array(a.into_iter().map(from_json).collect()),
-        serde_json::Value::Object(o) => Variable::Object(o.into_iter().map(|(k, v)| (k, from_json(v))).collect()),
+        serde_json::Value::Object(o) => {
+            Variable::Object(o.into_iter().map(|(k, v)| (k, from_json(v))).collect())
+        }
     })
 }
 
-/// Converts a value to JSON (for dry-run output and target options).
+/// Converts a value to JSON.
+#[cfg_attr(not(test), allow(dead_code))]
 pub fn to_json(v: &Variable) -> serde_json::Value {
     match v {
         Variable::Null | Variable::Expref(_) => serde_json::Value::Null,
@@ -62,7 +70,9 @@ pub fn to_json(v: &Variable) -> serde_json::Value {
         Variable::Number(n) => serde_json::Value::Number(n.clone()),
         Variable::String(s) => s.clone().into(),
         Variable::Array(a) => a.iter().map(|x| to_json(x)).collect(),
-        Variable::Object(o) => serde_json::Value::Object(o.iter().map(|(k, v)| (k.clone(), to_json(v))).collect()),
+        Variable::Object(o) => {
+            serde_json::Value::Object(o.iter().map(|(k, v)| (k.clone(), to_json(v))).collect())
+        }
     }
 }
 
@@ -77,7 +87,11 @@ pub fn to_bolt(v: &Variable, norm: &Normalizers) -> bolt::Value {
         },
         Variable::String(s) => bolt::Value::String(norm.apply_str(s)),
         Variable::Array(a) => bolt::Value::List(a.iter().map(|x| to_bolt(x, norm)).collect()),
-        Variable::Object(o) => bolt::Value::Map(o.iter().map(|(k, v)| (k.clone(), to_bolt(v, norm))).collect()),
+        Variable::Object(o) => bolt::Value::Map(
+            o.iter()
+                .map(|(k, v)| (k.clone(), to_bolt(v, norm)))
+                .collect(),
+        ),
     }
 }
 
@@ -105,10 +119,16 @@ pub fn py_repr(v: &Variable) -> String {
                 format!("'{}'", s.replace('\\', "\\\\").replace('\'', "\\'"))
             }
         }
-        Variable::Array(a) => format!("[{}]", a.iter().map(|x| py_repr(x)).collect::<Vec<_>>().join(", ")),
+        Variable::Array(a) => format!(
+            "[{}]",
+            a.iter().map(|x| py_repr(x)).collect::<Vec<_>>().join(", ")
+        ),
         Variable::Object(o) => format!(
             "{{{}}}",
-            o.iter().map(|(k, v)| format!("'{k}': {}", py_repr(v))).collect::<Vec<_>>().join(", ")
+            o.iter()
+                .map(|(k, v)| format!("'{k}': {}", py_repr(v)))
+                .collect::<Vec<_>>()
+                .join(", ")
         ),
     }
 }
@@ -188,14 +208,10 @@ pub struct Normalizers(pub Vec<Normalizer>);
 pub type Flags = Vec<(String, bool)>;
 
 impl Normalizers {
-    /// No normalization.
-    pub fn none() -> Self {
-        Normalizers(Vec::new())
-    }
-
     /// Builds from flags overlaid on defaults; the default keys keep their first position.
     pub fn from_flags(defaults: &[(&str, bool)], flags: &Flags) -> Result<Self, String> {
-        let mut merged: Vec<(String, bool)> = defaults.iter().map(|(k, v)| (k.to_string(), *v)).collect();
+        let mut merged: Vec<(String, bool)> =
+            defaults.iter().map(|(k, v)| (k.to_string(), *v)).collect();
         for (k, v) in flags {
             match merged.iter_mut().find(|(mk, _)| mk == k) {
                 Some(slot) => slot.1 = *v,
@@ -254,17 +270,27 @@ pub fn parse_flags(node: &YamlNode, file: &str, what: &str) -> Result<Flags, Loa
         return Err(LoadError::at(
             file,
             node,
-            format!("`{what}` must be a mapping of flags like `do_lowercase_strings: true`, found {}", node.type_name()),
+            format!(
+                "`{what}` must be a mapping of flags like `do_lowercase_strings: true`, found {}",
+                node.type_name()
+            ),
         ));
     };
     let mut out = Vec::new();
     for (k, v) in entries {
-        let key = k.as_str().map(str::to_string).unwrap_or_else(|| k.key_text());
+        let key = k
+            .as_str()
+            .map(str::to_string)
+            .unwrap_or_else(|| k.key_text());
         let on = match v.as_scalar().map(|s| &s.value) {
             Some(ScalarValue::Bool(b)) => *b,
             Some(ScalarValue::Null) => false,
             _ => {
-                return Err(LoadError::at(file, v, format!("`{what}.{key}` must be a boolean, found {}", v.type_name())));
+                return Err(LoadError::at(
+                    file,
+                    v,
+                    format!("`{what}.{key}` must be a boolean, found {}", v.type_name()),
+                ));
             }
         };
         out.push((key, on));
@@ -291,8 +317,11 @@ impl std::fmt::Debug for JmesPath {
 impl JmesPath {
     /// Compiles `src`.
     pub fn compile(src: &str) -> Result<Self, String> {
-        let expr = jmespath::DEFAULT_RUNTIME.compile(src).map_err(|e| e.to_string())?;
-        let field = (!src.is_empty() && src.chars().all(char::is_alphabetic)).then(|| src.to_string());
+        let expr = jmespath::DEFAULT_RUNTIME
+            .compile(src)
+            .map_err(|e| e.to_string())?;
+        let field =
+            (!src.is_empty() && src.chars().all(char::is_alphabetic)).then(|| src.to_string());
         Ok(JmesPath { expr, field })
     }
 
@@ -417,11 +446,6 @@ pub fn python_regex(src: &str) -> Result<fancy_regex::Regex, String> {
 }
 
 impl Provider {
-    /// Whether this is a plain value (not evaluated per record).
-    pub fn is_static(&self) -> bool {
-        matches!(self, Provider::Static(_))
-    }
-
     /// The static string, if this is one (schema inference uses static types).
     pub fn static_str(&self) -> Option<&str> {
         match self {
@@ -439,14 +463,24 @@ impl Provider {
         let scalar_arg = |what: &str| -> Result<String, LoadError> {
             match &node.kind {
                 Kind::Scalar(s) => Ok(s.raw.clone()),
-                _ => Err(LoadError::at(file, node, format!("`{what}` takes a string, found {}", node.type_name()))),
+                _ => Err(LoadError::at(
+                    file,
+                    node,
+                    format!("`{what}` takes a string, found {}", node.type_name()),
+                )),
             }
         };
         let field = |name: &str| -> Result<&YamlNode, LoadError> {
             if node.as_map().is_none() {
-                return Err(LoadError::at(file, node, format!("`{tag}` takes a mapping, found {}", node.type_name())));
+                return Err(LoadError::at(
+                    file,
+                    node,
+                    format!("`{tag}` takes a mapping, found {}", node.type_name()),
+                ));
             }
-            node.get(name).ok_or_else(|| LoadError::at(file, node, format!("`{tag}` needs the argument `{name}`")))
+            node.get(name).ok_or_else(|| {
+                LoadError::at(file, node, format!("`{tag}` needs the argument `{name}`"))
+            })
         };
         let check_keys = |allowed: &[&str]| -> Result<(), LoadError> {
             for (k, _) in node.as_map().unwrap_or(&[]) {
@@ -455,7 +489,10 @@ impl Provider {
                     return Err(LoadError::at(
                         file,
                         k,
-                        format!("unknown argument `{key}` for `{tag}` (expected one of: {})", allowed.join(", ")),
+                        format!(
+                            "unknown argument `{key}` for `{tag}` (expected one of: {})",
+                            allowed.join(", ")
+                        ),
                     ));
                 }
             }
@@ -464,8 +501,13 @@ impl Provider {
         Ok(match tag {
             "!jmespath" => {
                 let src = scalar_arg("!jmespath")?;
-                let jp = JmesPath::compile(&src)
-                    .map_err(|e| LoadError::at(file, node, format!("invalid JMESPath expression {src:?}: {e}")))?;
+                let jp = JmesPath::compile(&src).map_err(|e| {
+                    LoadError::at(
+                        file,
+                        node,
+                        format!("invalid JMESPath expression {src:?}: {e}"),
+                    )
+                })?;
                 Provider::JmesPath(jp)
             }
             "!variable" => Provider::Variable(scalar_arg("!variable")?),
@@ -487,18 +529,34 @@ impl Provider {
                     .as_scalar()
                     .map(|s| s.raw.clone())
                     .ok_or_else(|| LoadError::at(file, rnode, "`regex` must be a string"))?;
-                let regex = python_regex(&source)
-                    .map_err(|e| LoadError::at(file, rnode, format!("the regex {source:?} does not compile: {e}")))?;
+                let regex = python_regex(&source).map_err(|e| {
+                    LoadError::at(
+                        file,
+                        rnode,
+                        format!("the regex {source:?} does not compile: {e}"),
+                    )
+                })?;
                 let data = Box::new(Provider::from_yaml(field("data")?, file)?);
                 let group = match node.get("group") {
                     None => RegexGroup::Index(0),
                     Some(g) => match g.as_scalar().map(|s| &s.value) {
                         Some(ScalarValue::Int(i)) if *i >= 0 => RegexGroup::Index(*i as usize),
                         Some(ScalarValue::Str) => RegexGroup::Name(g.key_text()),
-                        _ => return Err(LoadError::at(file, g, "`group` must be a group number or name")),
+                        _ => {
+                            return Err(LoadError::at(
+                                file,
+                                g,
+                                "`group` must be a group number or name",
+                            ));
+                        }
                     },
                 };
-                Provider::Regex { regex, source, data, group }
+                Provider::Regex {
+                    regex,
+                    source,
+                    data,
+                    group,
+                }
             }
             "!split" => {
                 check_keys(&["delimiter", "data"])?;
@@ -507,7 +565,10 @@ impl Provider {
                     .as_scalar()
                     .map(|s| s.raw.clone())
                     .ok_or_else(|| LoadError::at(file, d, "`delimiter` must be a string"))?;
-                Provider::Split { delimiter, data: Box::new(Provider::from_yaml(field("data")?, file)?) }
+                Provider::Split {
+                    delimiter,
+                    data: Box::new(Provider::from_yaml(field("data")?, file)?),
+                }
             }
             "!normalize" => {
                 check_keys(&["using", "data"])?;
@@ -522,7 +583,10 @@ impl Provider {
                         ),
                     )
                 })?;
-                Provider::Normalize { using, data: Box::new(Provider::from_yaml(field("data")?, file)?) }
+                Provider::Normalize {
+                    using,
+                    data: Box::new(Provider::from_yaml(field("data")?, file)?),
+                }
             }
             "!cast" => {
                 check_keys(&["data", "to"])?;
@@ -536,18 +600,25 @@ impl Provider {
                         return Err(LoadError::at(
                             file,
                             t,
-                            format!("cannot cast to `{other}` (expected int, float, decimal, str or bool)"),
+                            format!(
+                                "cannot cast to `{other}` (expected int, float, decimal, str or bool)"
+                            ),
                         ));
                     }
                 };
-                Provider::Cast { data: Box::new(Provider::from_yaml(field("data")?, file)?), to }
+                Provider::Cast {
+                    data: Box::new(Provider::from_yaml(field("data")?, file)?),
+                    to,
+                }
             }
             "!mapping" => Provider::Mapping,
             other => {
                 return Err(LoadError::at(
                     file,
                     node,
-                    format!("ArgumentResolver '{other}' is not registered. Did you forget to install a plugin?"),
+                    format!(
+                        "ArgumentResolver '{other}' is not registered. Did you forget to install a plugin?"
+                    ),
                 ));
             }
         })
@@ -568,7 +639,11 @@ impl Provider {
     }
 
     fn wrap(&self, ctx: &EvalCtx<'_>, e: String) -> String {
-        format!("Given {}. Failed on input: {}: {e}", self.describe(), py_repr(ctx.document))
+        format!(
+            "Given {}. Failed on input: {}: {e}",
+            self.describe(),
+            py_repr(ctx.document)
+        )
     }
 
     /// The single value (spec §2.10).
@@ -596,11 +671,16 @@ impl Provider {
                     }
                     values.push((name.as_str(), v));
                 }
-                py_format(f, &values).map(string).map_err(|e| self.wrap(ctx, e))
+                py_format(f, &values)
+                    .map(string)
+                    .map_err(|e| self.wrap(ctx, e))
             }
-            Provider::Regex { regex, data, group, .. } => {
+            Provider::Regex {
+                regex, data, group, ..
+            } => {
                 let v = data.single(ctx)?;
-                self.regex_one(regex, group, &v).map_err(|e| self.wrap(ctx, e))
+                self.regex_one(regex, group, &v)
+                    .map_err(|e| self.wrap(ctx, e))
             }
             Provider::Split { delimiter, data } => {
                 let many = self.split_many(delimiter, data, ctx)?;
@@ -610,7 +690,10 @@ impl Provider {
             }
             Provider::Normalize { using, data } => {
                 let many = data.many(ctx)?;
-                Ok(many.into_iter().next().map_or_else(null, |v| Normalizers(vec![*using]).apply(v)))
+                Ok(many
+                    .into_iter()
+                    .next()
+                    .map_or_else(null, |v| Normalizers(vec![*using]).apply(v)))
             }
             Provider::Cast { data, to } => {
                 let v = data.single(ctx)?;
@@ -650,10 +733,15 @@ impl Provider {
                 let v = self.single(ctx)?;
                 Ok(if truthy(&v) { vec![v] } else { Vec::new() })
             }
-            Provider::Regex { regex, data, group, .. } => data
+            Provider::Regex {
+                regex, data, group, ..
+            } => data
                 .many(ctx)?
                 .iter()
-                .map(|v| self.regex_one(regex, group, v).map_err(|e| self.wrap(ctx, e)))
+                .map(|v| {
+                    self.regex_one(regex, group, v)
+                        .map_err(|e| self.wrap(ctx, e))
+                })
                 .collect(),
             Provider::Split { delimiter, data } => self.split_many(delimiter, data, ctx),
             Provider::Normalize { using, data } => {
@@ -669,9 +757,17 @@ impl Provider {
         }
     }
 
-    fn regex_one(&self, regex: &fancy_regex::Regex, group: &RegexGroup, v: &Var) -> Result<Var, String> {
+    fn regex_one(
+        &self,
+        regex: &fancy_regex::Regex,
+        group: &RegexGroup,
+        v: &Var,
+    ) -> Result<Var, String> {
         let Some(text) = v.as_string() else {
-            return Err(format!("expected string or bytes-like object, got {}", py_type(v)));
+            return Err(format!(
+                "expected string or bytes-like object, got {}",
+                py_type(v)
+            ));
         };
         let caps = regex.captures(text).map_err(|e| e.to_string())?;
         let Some(caps) = caps else {
@@ -684,7 +780,12 @@ impl Provider {
         Ok(m.map_or_else(null, |m| string(m.as_str())))
     }
 
-    fn split_many(&self, delimiter: &str, data: &Provider, ctx: &EvalCtx<'_>) -> Result<Vec<Var>, String> {
+    fn split_many(
+        &self,
+        delimiter: &str,
+        data: &Provider,
+        ctx: &EvalCtx<'_>,
+    ) -> Result<Vec<Var>, String> {
         let mut out = Vec::new();
         for v in data.many(ctx)? {
             let Some(s) = v.as_string() else {
@@ -751,7 +852,10 @@ pub fn py_format(fmt: &str, values: &[(&str, Var)]) -> Result<String, String> {
                 };
                 let value = if name.is_empty() {
                     auto += 1;
-                    return Err(format!("Replacement index {} out of range for positional args tuple", auto - 1));
+                    return Err(format!(
+                        "Replacement index {} out of range for positional args tuple",
+                        auto - 1
+                    ));
                 } else {
                     values
                         .iter()
@@ -793,7 +897,9 @@ fn apply_spec(text: &str, value: &Variable, spec: Option<&str>) -> String {
         align = align.or(Some('='));
         rest = r;
     }
-    let width_end = rest.find(|c: char| !c.is_ascii_digit()).unwrap_or(rest.len());
+    let width_end = rest
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(rest.len());
     let width: usize = rest[..width_end].parse().unwrap_or(0);
     rest = &rest[width_end..];
     let mut precision = None;
@@ -803,9 +909,15 @@ fn apply_spec(text: &str, value: &Variable, spec: Option<&str>) -> String {
         rest = &r[end..];
     }
     let body = match (rest, value) {
-        ("f", Variable::Number(n)) => format!("{:.*}", precision.unwrap_or(6), n.as_f64().unwrap_or(0.0)),
-        ("d", Variable::Number(n)) => n.as_i64().map_or_else(|| text.to_string(), |i| i.to_string()),
-        (_, Variable::String(_)) if precision.is_some() => text.chars().take(precision.unwrap_or(0)).collect(),
+        ("f", Variable::Number(n)) => {
+            format!("{:.*}", precision.unwrap_or(6), n.as_f64().unwrap_or(0.0))
+        }
+        ("d", Variable::Number(n)) => n
+            .as_i64()
+            .map_or_else(|| text.to_string(), |i| i.to_string()),
+        (_, Variable::String(_)) if precision.is_some() => {
+            text.chars().take(precision.unwrap_or(0)).collect()
+        }
         _ => text.to_string(),
     };
     let len = body.chars().count();
@@ -843,10 +955,17 @@ pub fn cast(v: &Variable, to: CastTo) -> Result<Var, String> {
             },
             Variable::String(s) => {
                 let t = s.trim().replace('_', "");
-                let i: i64 = t.parse().map_err(|_| format!("invalid literal for int() with base 10: {}", py_repr(v)))?;
+                let i: i64 = t.parse().map_err(|_| {
+                    format!("invalid literal for int() with base 10: {}", py_repr(v))
+                })?;
                 Variable::Number(i.into())
             }
-            other => return Err(format!("int() argument must be a string or a number, not '{}'", py_type(other))),
+            other => {
+                return Err(format!(
+                    "int() argument must be a string or a number, not '{}'",
+                    py_type(other)
+                ));
+            }
         },
         CastTo::Float => {
             let f = match v {
@@ -857,10 +976,17 @@ pub fn cast(v: &Variable, to: CastTo) -> Result<Var, String> {
                     match t.as_str() {
                         "inf" | "+inf" | "infinity" => f64::INFINITY,
                         "-inf" | "-infinity" => f64::NEG_INFINITY,
-                        _ => t.parse().map_err(|_| format!("could not convert string to float: {}", py_repr(v)))?,
+                        _ => t.parse().map_err(|_| {
+                            format!("could not convert string to float: {}", py_repr(v))
+                        })?,
                     }
                 }
-                other => return Err(format!("float() argument must be a string or a number, not '{}'", py_type(other))),
+                other => {
+                    return Err(format!(
+                        "float() argument must be a string or a number, not '{}'",
+                        py_type(other)
+                    ));
+                }
             };
             serde_json::Number::from_f64(f).map_or(Variable::Null, Variable::Number)
         }
@@ -885,36 +1011,105 @@ mod tests {
     fn jmespath_single_takes_first_element_and_many_flattens() {
         let d = doc(serde_json::json!({"tags": ["a", "b"], "n": null, "x": {"y": 3}}));
         let vars = BTreeMap::new();
-        let ctx = EvalCtx { document: &d, variables: &vars };
+        let ctx = EvalCtx {
+            document: &d,
+            variables: &vars,
+        };
         let p = provider("!jmespath tags");
         assert_eq!(*p.single(&ctx).unwrap(), Variable::String("a".into()));
         assert_eq!(p.many(&ctx).unwrap().len(), 2);
         assert!(provider("!jmespath n").many(&ctx).unwrap().is_empty());
-        assert_eq!(*provider("!jmespath x.y").single(&ctx).unwrap(), Variable::Number(3.into()));
-        assert_eq!(*provider("!jmespath \"tags[?@ == 'b'] | [0]\"").single(&ctx).unwrap(), Variable::String("b".into()));
-        assert!(provider("!jmespath missing").single(&ctx).unwrap().is_null());
+        assert_eq!(
+            *provider("!jmespath x.y").single(&ctx).unwrap(),
+            Variable::Number(3.into())
+        );
+        assert_eq!(
+            *provider("!jmespath \"tags[?@ == 'b'] | [0]\"")
+                .single(&ctx)
+                .unwrap(),
+            Variable::String("b".into())
+        );
+        assert!(
+            provider("!jmespath missing")
+                .single(&ctx)
+                .unwrap()
+                .is_null()
+        );
     }
 
     #[test]
     fn format_regex_split_cast_normalize() {
         let d = doc(serde_json::json!({"a": "Hello World", "n": 3, "s": "x|y|z", "f": 1.5}));
         let vars = BTreeMap::from([("v".to_string(), string("var"))]);
-        let ctx = EvalCtx { document: &d, variables: &vars };
+        let ctx = EvalCtx {
+            document: &d,
+            variables: &vars,
+        };
         let s = |src: &str| provider(src).single(&ctx).unwrap();
-        assert_eq!(s("!format {fmt: '{a}-{n}-{v}', a: !jmespath a, n: !jmespath n, v: !variable v}").as_string().unwrap(), "Hello World-3-var");
+        assert_eq!(
+            s("!format {fmt: '{a}-{n}-{v}', a: !jmespath a, n: !jmespath n, v: !variable v}")
+                .as_string()
+                .unwrap(),
+            "Hello World-3-var"
+        );
         assert!(s("!format {fmt: '{a}', a: !jmespath missing}").is_null());
-        assert_eq!(s("!format {fmt: '{x:03d}|{f}', x: !jmespath n, f: !jmespath f}").as_string().unwrap(), "003|1.5");
-        assert_eq!(s("!regex {regex: '(?P<first>\\w+) (\\w+)', data: !jmespath a, group: first}").as_string().unwrap(), "Hello");
-        assert_eq!(s("!regex {regex: '(\\w+)$', data: !jmespath a, group: 1}").as_string().unwrap(), "World");
+        assert_eq!(
+            s("!format {fmt: '{x:03d}|{f}', x: !jmespath n, f: !jmespath f}")
+                .as_string()
+                .unwrap(),
+            "003|1.5"
+        );
+        assert_eq!(
+            s("!regex {regex: '(?P<first>\\w+) (\\w+)', data: !jmespath a, group: first}")
+                .as_string()
+                .unwrap(),
+            "Hello"
+        );
+        assert_eq!(
+            s("!regex {regex: '(\\w+)$', data: !jmespath a, group: 1}")
+                .as_string()
+                .unwrap(),
+            "World"
+        );
         assert!(s("!regex {regex: 'zzz', data: !jmespath a}").is_null());
-        assert!(provider("!regex {regex: 'x', data: !jmespath missing}").single(&ctx).is_err());
-        assert_eq!(s("!split {delimiter: '|', data: !jmespath s}").as_string().unwrap(), "x");
-        assert_eq!(provider("!split {delimiter: '|', data: !jmespath s}").many(&ctx).unwrap().len(), 3);
-        assert_eq!(*s("!cast {data: !jmespath n, to: str}"), Variable::String("3".into()));
+        assert!(
+            provider("!regex {regex: 'x', data: !jmespath missing}")
+                .single(&ctx)
+                .is_err()
+        );
+        assert_eq!(
+            s("!split {delimiter: '|', data: !jmespath s}")
+                .as_string()
+                .unwrap(),
+            "x"
+        );
+        assert_eq!(
+            provider("!split {delimiter: '|', data: !jmespath s}")
+                .many(&ctx)
+                .unwrap()
+                .len(),
+            3
+        );
+        assert_eq!(
+            *s("!cast {data: !jmespath n, to: str}"),
+            Variable::String("3".into())
+        );
         assert_eq!(*s("!cast {data: 'false', to: bool}"), Variable::Bool(true));
-        assert_eq!(*s("!cast {data: '42', to: int}"), Variable::Number(42.into()));
-        assert!(provider("!cast {data: '3.5', to: int}").single(&ctx).is_err());
-        assert_eq!(s("!normalize {using: lowercase_strings, data: !jmespath a}").as_string().unwrap(), "hello world");
+        assert_eq!(
+            *s("!cast {data: '42', to: int}"),
+            Variable::Number(42.into())
+        );
+        assert!(
+            provider("!cast {data: '3.5', to: int}")
+                .single(&ctx)
+                .is_err()
+        );
+        assert_eq!(
+            s("!normalize {using: lowercase_strings, data: !jmespath a}")
+                .as_string()
+                .unwrap(),
+            "hello world"
+        );
         assert_eq!(provider("abc").many(&ctx).unwrap().len(), 3);
     }
 
@@ -926,13 +1121,21 @@ mod tests {
         assert!(e.starts_with("p.yaml:2:"), "{e}");
         assert!(e.contains("JMESPath"), "{e}");
         let node = load_str("!regex {regex: '(unclosed', data: x}", "r.yaml").unwrap();
-        let e = Provider::from_yaml(&node, "r.yaml").unwrap_err().to_string();
-        assert!(e.contains("does not compile") && e.starts_with("r.yaml:1:"), "{e}");
+        let e = Provider::from_yaml(&node, "r.yaml")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("does not compile") && e.starts_with("r.yaml:1:"),
+            "{e}"
+        );
     }
 
     #[test]
     fn normalizer_flags_keep_default_position() {
-        let flags = vec![("do_trim_whitespace".to_string(), true), ("do_lowercase_strings".to_string(), false)];
+        let flags = vec![
+            ("do_trim_whitespace".to_string(), true),
+            ("do_lowercase_strings".to_string(), false),
+        ];
         let n = Normalizers::from_flags(&[("do_lowercase_strings", true)], &flags).unwrap();
         assert_eq!(n.0, vec![Normalizer::Trim]);
         assert_eq!(n.apply_str(" Liverpool "), "Liverpool");
@@ -941,7 +1144,11 @@ mod tests {
             Normalizers::from_flags(&[], &bad).unwrap_err(),
             "Normalization flag with name 'do_explode' is not valid."
         );
-        let n = Normalizers::from_flags(&[("do_lowercase_strings", true)], &vec![("do_remove_trailing_dots".into(), true)]).unwrap();
+        let n = Normalizers::from_flags(
+            &[("do_lowercase_strings", true)],
+            &vec![("do_remove_trailing_dots".into(), true)],
+        )
+        .unwrap();
         assert_eq!(n.apply_str("ABC..."), "abc");
     }
 }

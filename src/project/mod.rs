@@ -30,7 +30,11 @@ impl fmt::Display for LoadError {
         if self.line == 0 {
             write!(f, "{}: {}", self.file, self.message)
         } else {
-            write!(f, "{}:{}:{}: {}", self.file, self.line, self.col, self.message)
+            write!(
+                f,
+                "{}:{}:{}: {}",
+                self.file, self.line, self.col, self.message
+            )
         }
     }
 }
@@ -38,18 +42,33 @@ impl fmt::Display for LoadError {
 impl LoadError {
     /// An error at `node`.
     pub fn at(file: &str, node: &YamlNode, message: impl Into<String>) -> Self {
-        LoadError { file: file.to_string(), line: node.mark.line, col: node.mark.col, message: message.into() }
+        LoadError {
+            file: file.to_string(),
+            line: node.mark.line,
+            col: node.mark.col,
+            message: message.into(),
+        }
     }
 
     /// An error about a whole file.
     pub fn file(file: &str, message: impl Into<String>) -> Self {
-        LoadError { file: file.to_string(), line: 0, col: 0, message: message.into() }
+        LoadError {
+            file: file.to_string(),
+            line: 0,
+            col: 0,
+            message: message.into(),
+        }
     }
 }
 
 impl From<yaml::YamlError> for LoadError {
     fn from(e: yaml::YamlError) -> Self {
-        LoadError { file: e.file, line: e.line, col: e.col, message: e.message }
+        LoadError {
+            file: e.file,
+            line: e.line,
+            col: e.col,
+            message: e.message,
+        }
     }
 }
 
@@ -155,10 +174,18 @@ pub struct ResolvedTarget {
 impl Target {
     /// Resolves tags and splits writer arguments from connector options.
     pub fn resolve(&self) -> Result<ResolvedTarget, LoadError> {
-        let ctx = ResolveCtx { file: &self.file, config: None, value_providers: false };
+        let ctx = ResolveCtx {
+            file: &self.file,
+            config: None,
+            value_providers: false,
+        };
         let node = resolve_tags(&self.node, &ctx)?;
         let Some(entries) = node.as_map() else {
-            return Err(LoadError::at(&self.file, &node, format!("target `{}` must be a mapping", self.name)));
+            return Err(LoadError::at(
+                &self.file,
+                &node,
+                format!("target `{}` must be a mapping", self.name),
+            ));
         };
         let mut t = ResolvedTarget {
             name: self.name.clone(),
@@ -175,13 +202,22 @@ impl Target {
                 _ => Err(LoadError::at(
                     &self.file,
                     v,
-                    format!("targets.{}.{key} must be a positive integer, found {}", self.name, v.type_name()),
+                    format!(
+                        "targets.{}.{key} must be a positive integer, found {}",
+                        self.name,
+                        v.type_name()
+                    ),
                 )),
             }
         };
         for (k, v) in entries {
             let key = k.key_text();
-            if v.is_null() && matches!(key.as_str(), "batch_size" | "flush_concurrency" | "collect_stats" | "ingest_strategy_name") {
+            if v.is_null()
+                && matches!(
+                    key.as_str(),
+                    "batch_size" | "flush_concurrency" | "collect_stats" | "ingest_strategy_name"
+                )
+            {
                 continue;
             }
             match key.as_str() {
@@ -189,7 +225,13 @@ impl Target {
                 "flush_concurrency" => t.flush_concurrency = int(v, "flush_concurrency")?,
                 "collect_stats" => match v.as_scalar().map(|s| &s.value) {
                     Some(ScalarValue::Bool(b)) => t.collect_stats = *b,
-                    _ => return Err(LoadError::at(&self.file, v, format!("targets.{}.collect_stats must be a boolean", self.name))),
+                    _ => {
+                        return Err(LoadError::at(
+                            &self.file,
+                            v,
+                            format!("targets.{}.collect_stats must be a boolean", self.name),
+                        ));
+                    }
                 },
                 "ingest_strategy_name" => match v.as_str() {
                     Some("debounced") => t.ingest_strategy_name = "debounced".into(),
@@ -197,14 +239,23 @@ impl Target {
                         return Err(LoadError::at(
                             &self.file,
                             v,
-                            format!("targets.{}.ingest_strategy_name: only `debounced` exists", self.name),
+                            format!(
+                                "targets.{}.ingest_strategy_name: only `debounced` exists",
+                                self.name
+                            ),
                         ));
                     }
                 },
                 "database" => match &v.kind {
                     Kind::Scalar(s) if s.value == ScalarValue::Null => t.database = "null".into(),
                     Kind::Scalar(s) => t.database = s.raw.clone(),
-                    _ => return Err(LoadError::at(&self.file, v, format!("targets.{}.database must be a string", self.name))),
+                    _ => {
+                        return Err(LoadError::at(
+                            &self.file,
+                            v,
+                            format!("targets.{}.database must be a string", self.name),
+                        ));
+                    }
                 },
                 _ => {
                     t.options.insert(key, v.to_json());
@@ -226,8 +277,16 @@ pub struct ResolveCtx<'a> {
 }
 
 /// Value-provider tags of spec §1.9 B.
-pub const VALUE_PROVIDER_TAGS: &[&str] =
-    &["!jmespath", "!variable", "!format", "!regex", "!split", "!normalize", "!cast", "!mapping"];
+pub const VALUE_PROVIDER_TAGS: &[&str] = &[
+    "!jmespath",
+    "!variable",
+    "!format",
+    "!regex",
+    "!split",
+    "!normalize",
+    "!cast",
+    "!mapping",
+];
 
 /// Resolves `!env`, `!config`, `!include`, `!delayed` recursively (spec §1.9).
 pub fn resolve_tags(node: &YamlNode, ctx: &ResolveCtx<'_>) -> Result<YamlNode, LoadError> {
@@ -257,13 +316,21 @@ pub fn resolve_tags(node: &YamlNode, ctx: &ResolveCtx<'_>) -> Result<YamlNode, L
                         e.into()
                     }
                 })?;
-                let inner = ResolveCtx { file: &path, config: ctx.config, value_providers: ctx.value_providers };
+                let inner = ResolveCtx {
+                    file: &path,
+                    config: ctx.config,
+                    value_providers: ctx.value_providers,
+                };
                 return resolve_tags(&included, &inner);
             }
             "!delayed" => {
                 // The Rust connector reads credentials once per connection; the inner value is resolved now.
                 let inner = node.get("value").ok_or_else(|| {
-                    LoadError::at(ctx.file, node, "`!delayed` takes a mapping with the key `value`")
+                    LoadError::at(
+                        ctx.file,
+                        node,
+                        "`!delayed` takes a mapping with the key `value`",
+                    )
                 })?;
                 return resolve_tags(inner, ctx);
             }
@@ -273,14 +340,21 @@ pub fn resolve_tags(node: &YamlNode, ctx: &ResolveCtx<'_>) -> Result<YamlNode, L
                 return Err(LoadError::at(
                     ctx.file,
                     node,
-                    format!("ArgumentResolver '{other}' is not registered. Did you forget to install a plugin?"),
+                    format!(
+                        "ArgumentResolver '{other}' is not registered. Did you forget to install a plugin?"
+                    ),
                 ));
             }
         }
     }
     let kind = match &node.kind {
         Kind::Scalar(_) => return Ok(node.clone()),
-        Kind::Seq(items) => Kind::Seq(items.iter().map(|i| resolve_tags(i, ctx)).collect::<Result<_, _>>()?),
+        Kind::Seq(items) => Kind::Seq(
+            items
+                .iter()
+                .map(|i| resolve_tags(i, ctx))
+                .collect::<Result<_, _>>()?,
+        ),
         Kind::Map(entries) => Kind::Map(
             entries
                 .iter()
@@ -288,7 +362,11 @@ pub fn resolve_tags(node: &YamlNode, ctx: &ResolveCtx<'_>) -> Result<YamlNode, L
                 .collect::<Result<_, LoadError>>()?,
         ),
     };
-    Ok(YamlNode { kind, tag: node.tag.clone(), mark: node.mark })
+    Ok(YamlNode {
+        kind,
+        tag: node.tag.clone(),
+        mark: node.mark,
+    })
 }
 
 fn with_mark(mut n: YamlNode, at: &YamlNode) -> YamlNode {
@@ -299,7 +377,11 @@ fn with_mark(mut n: YamlNode, at: &YamlNode) -> YamlNode {
 fn scalar_arg(node: &YamlNode, file: &str, tag: &str) -> Result<String, LoadError> {
     match &node.kind {
         Kind::Scalar(s) => Ok(s.raw.clone()),
-        _ => Err(LoadError::at(file, node, format!("`{tag}` takes a string, found {}", node.type_name()))),
+        _ => Err(LoadError::at(
+            file,
+            node,
+            format!("`{tag}` takes a string, found {}", node.type_name()),
+        )),
     }
 }
 
@@ -311,7 +393,11 @@ pub fn check_keys<'a>(
     allowed: &[&str],
 ) -> Result<&'a [(YamlNode, YamlNode)], LoadError> {
     let Some(entries) = node.as_map() else {
-        return Err(LoadError::at(file, node, format!("{what} must be a mapping, found {}", node.type_name())));
+        return Err(LoadError::at(
+            file,
+            node,
+            format!("{what} must be a mapping, found {}", node.type_name()),
+        ));
     };
     for (k, _) in entries {
         let key = k.key_text();
@@ -319,7 +405,10 @@ pub fn check_keys<'a>(
             return Err(LoadError::at(
                 file,
                 k,
-                format!("unknown key `{key}` in {what} (expected one of: {})", allowed.join(", ")),
+                format!(
+                    "unknown key `{key}` in {what} (expected one of: {})",
+                    allowed.join(", ")
+                ),
             ));
         }
     }
@@ -332,13 +421,24 @@ pub fn string_list(node: &YamlNode, file: &str, what: &str) -> Result<Vec<String
         return Ok(Vec::new());
     }
     let Some(items) = node.as_seq() else {
-        return Err(LoadError::at(file, node, format!("{what} must be a list of strings, found {}", node.type_name())));
+        return Err(LoadError::at(
+            file,
+            node,
+            format!(
+                "{what} must be a list of strings, found {}",
+                node.type_name()
+            ),
+        ));
     };
     items
         .iter()
         .map(|i| match &i.kind {
             Kind::Scalar(s) if s.value != ScalarValue::Null => Ok(s.raw.clone()),
-            _ => Err(LoadError::at(file, i, format!("{what} must be a list of strings, found {}", i.type_name()))),
+            _ => Err(LoadError::at(
+                file,
+                i,
+                format!("{what} must be a list of strings, found {}", i.type_name()),
+            )),
         })
         .collect()
 }
@@ -347,13 +447,28 @@ pub fn string_list(node: &YamlNode, file: &str, what: &str) -> Result<Vec<String
 pub fn boolean(node: &YamlNode, file: &str, what: &str) -> Result<bool, LoadError> {
     match node.as_scalar().map(|s| &s.value) {
         Some(ScalarValue::Bool(b)) => Ok(*b),
-        _ => Err(LoadError::at(file, node, format!("{what} must be a boolean (true/false), found {}", node.type_name()))),
+        _ => Err(LoadError::at(
+            file,
+            node,
+            format!(
+                "{what} must be a boolean (true/false), found {}",
+                node.type_name()
+            ),
+        )),
     }
 }
 
-fn annotations(node: &YamlNode, file: &str, what: &str) -> Result<IndexMap<String, serde_json::Value>, LoadError> {
+fn annotations(
+    node: &YamlNode,
+    file: &str,
+    what: &str,
+) -> Result<IndexMap<String, serde_json::Value>, LoadError> {
     let Some(entries) = node.as_map() else {
-        return Err(LoadError::at(file, node, format!("{what} must be a mapping, found {}", node.type_name())));
+        return Err(LoadError::at(
+            file,
+            node,
+            format!("{what} must be a mapping, found {}", node.type_name()),
+        ));
     };
     let mut out = IndexMap::new();
     for (k, v) in entries {
@@ -361,7 +476,11 @@ fn annotations(node: &YamlNode, file: &str, what: &str) -> Result<IndexMap<Strin
             return Err(LoadError::at(
                 file,
                 v,
-                format!("{what}.{} must be a string, number or boolean, found {}", k.key_text(), v.type_name()),
+                format!(
+                    "{what}.{} must be a string, number or boolean, found {}",
+                    k.key_text(),
+                    v.type_name()
+                ),
             ));
         }
         out.insert(k.key_text(), v.to_json());
@@ -374,7 +493,10 @@ impl Project {
     pub fn load(path: &Path) -> Result<Project, LoadError> {
         let file = path.display().to_string();
         if !path.exists() {
-            return Err(LoadError::file(&file, "the project file does not exist (use -p to point at nodestream.yaml)"));
+            return Err(LoadError::file(
+                &file,
+                "the project file does not exist (use -p to point at nodestream.yaml)",
+            ));
         }
         let root = yaml::load_file(path)?;
         let mut project = Project {
@@ -390,21 +512,37 @@ impl Project {
             &root,
             &file,
             "the project file",
-            &["scopes", "targets", "plugins", "storage", "include_additional_types"],
+            &[
+                "scopes",
+                "targets",
+                "plugins",
+                "storage",
+                "include_additional_types",
+            ],
         )?;
         for (k, v) in entries {
             match k.key_text().as_str() {
                 "scopes" if !v.is_null() => {
                     let Some(scopes) = v.as_map() else {
-                        return Err(LoadError::at(&file, v, format!("scopes must be a mapping, found {}", v.type_name())));
+                        return Err(LoadError::at(
+                            &file,
+                            v,
+                            format!("scopes must be a mapping, found {}", v.type_name()),
+                        ));
                     };
                     for (name, body) in scopes {
-                        project.scopes.push(Self::scope(&file, name.key_text(), body)?);
+                        project
+                            .scopes
+                            .push(Self::scope(&file, name.key_text(), body)?);
                     }
                 }
                 "targets" if !v.is_null() => {
                     let Some(targets) = v.as_map() else {
-                        return Err(LoadError::at(&file, v, format!("targets must be a mapping, found {}", v.type_name())));
+                        return Err(LoadError::at(
+                            &file,
+                            v,
+                            format!("targets must be a mapping, found {}", v.type_name()),
+                        ));
                     };
                     for (name, body) in targets {
                         let name = name.key_text();
@@ -412,27 +550,42 @@ impl Project {
                             return Err(LoadError::at(
                                 &file,
                                 body,
-                                format!("targets.{name} must be a mapping, found {}", body.type_name()),
+                                format!(
+                                    "targets.{name} must be a mapping, found {}",
+                                    body.type_name()
+                                ),
                             ));
                         }
-                        project.targets.insert(name.clone(), Target { name, node: body.clone(), file: file.clone() });
+                        project.targets.insert(
+                            name.clone(),
+                            Target {
+                                name,
+                                node: body.clone(),
+                                file: file.clone(),
+                            },
+                        );
                     }
                 }
                 "include_additional_types" => {
-                    project.include_additional_types = boolean(v, &file, "include_additional_types")?
+                    project.include_additional_types =
+                        boolean(v, &file, "include_additional_types")?
                 }
                 "plugins" => {
                     if !v.is_null() && v.as_seq().is_none() {
-                        return Err(LoadError::at(&file, v, format!("plugins must be a list, found {}", v.type_name())));
+                        return Err(LoadError::at(
+                            &file,
+                            v,
+                            format!("plugins must be a list, found {}", v.type_name()),
+                        ));
                     }
                     if v.as_seq().is_some_and(|s| !s.is_empty()) {
-                        tracing::warn!("{file}: `plugins` configure Python plugin pipelines, which this implementation cannot run; ignored");
+                        tracing::warn!(
+                            "{file}: `plugins` configure Python plugin pipelines, which this implementation cannot run; ignored"
+                        );
                     }
                 }
-                "storage" => {
-                    if !v.is_null() {
-                        check_keys(v, &file, "storage", &["stores"])?;
-                    }
+                "storage" if !v.is_null() => {
+                    check_keys(v, &file, "storage", &["stores"])?;
                 }
                 _ => {}
             }
@@ -441,17 +594,32 @@ impl Project {
     }
 
     fn scope(file: &str, name: String, body: &YamlNode) -> Result<Scope, LoadError> {
-        let mut scope = Scope { name: name.clone(), pipelines: Vec::new(), targets: Vec::new(), annotations: IndexMap::new(), config: None };
+        let mut scope = Scope {
+            name: name.clone(),
+            pipelines: Vec::new(),
+            targets: Vec::new(),
+            annotations: IndexMap::new(),
+            config: None,
+        };
         if body.is_null() {
             return Ok(scope);
         }
         let what = format!("scopes.{name}");
-        let entries = check_keys(body, file, &what, &["pipelines", "targets", "annotations", "config"])?;
+        let entries = check_keys(
+            body,
+            file,
+            &what,
+            &["pipelines", "targets", "annotations", "config"],
+        )?;
         for (k, v) in entries {
             match k.key_text().as_str() {
                 "pipelines" if !v.is_null() => {
                     let Some(items) = v.as_seq() else {
-                        return Err(LoadError::at(file, v, format!("{what}.pipelines must be a list, found {}", v.type_name())));
+                        return Err(LoadError::at(
+                            file,
+                            v,
+                            format!("{what}.pipelines must be a list, found {}", v.type_name()),
+                        ));
                     };
                     for item in items {
                         let p = Self::pipeline_ref(file, &what, item)?;
@@ -464,10 +632,16 @@ impl Project {
                     }
                 }
                 "targets" => scope.targets = string_list(v, file, &format!("{what}.targets"))?,
-                "annotations" if !v.is_null() => scope.annotations = annotations(v, file, &format!("{what}.annotations"))?,
+                "annotations" if !v.is_null() => {
+                    scope.annotations = annotations(v, file, &format!("{what}.annotations"))?
+                }
                 "config" if !v.is_null() => {
                     if v.as_map().is_none() {
-                        return Err(LoadError::at(file, v, format!("{what}.config must be a mapping, found {}", v.type_name())));
+                        return Err(LoadError::at(
+                            file,
+                            v,
+                            format!("{what}.config must be a mapping, found {}", v.type_name()),
+                        ));
                     }
                     scope.config = Some(v.clone());
                 }
@@ -478,7 +652,12 @@ impl Project {
     }
 
     fn pipeline_ref(file: &str, what: &str, item: &YamlNode) -> Result<PipelineRef, LoadError> {
-        let stem = |p: &str| Path::new(p).file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+        let stem = |p: &str| {
+            Path::new(p)
+                .file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_default()
+        };
         if let Some(path) = item.as_str() {
             return Ok(PipelineRef {
                 name: stem(path),
@@ -490,7 +669,18 @@ impl Project {
             });
         }
         let what = format!("{what}.pipelines[]");
-        let entries = check_keys(item, file, &what, &["path", "name", "annotations", "targets", "exclude_inherited_targets"])?;
+        let entries = check_keys(
+            item,
+            file,
+            &what,
+            &[
+                "path",
+                "name",
+                "annotations",
+                "targets",
+                "exclude_inherited_targets",
+            ],
+        )?;
         let path_node = item
             .get("path")
             .ok_or_else(|| LoadError::at(file, item, format!("{what} needs a `path`")))?;
@@ -502,7 +692,9 @@ impl Project {
             return Err(LoadError::at(
                 file,
                 path_node,
-                format!("pipeline file `{path}` does not exist (paths are relative to the working directory)"),
+                format!(
+                    "pipeline file `{path}` does not exist (paths are relative to the working directory)"
+                ),
             ));
         }
         let mut p = PipelineRef {
@@ -520,11 +712,18 @@ impl Project {
                         .as_scalar()
                         .filter(|_| !v.is_null())
                         .map(|s| s.raw.clone())
-                        .ok_or_else(|| LoadError::at(file, v, format!("{what}.name must be a string")))?
+                        .ok_or_else(|| {
+                            LoadError::at(file, v, format!("{what}.name must be a string"))
+                        })?
                 }
-                "annotations" if !v.is_null() => p.annotations = annotations(v, file, &format!("{what}.annotations"))?,
+                "annotations" if !v.is_null() => {
+                    p.annotations = annotations(v, file, &format!("{what}.annotations"))?
+                }
                 "targets" => p.targets = string_list(v, file, &format!("{what}.targets"))?,
-                "exclude_inherited_targets" => p.exclude_inherited_targets = boolean(v, file, &format!("{what}.exclude_inherited_targets"))?,
+                "exclude_inherited_targets" => {
+                    p.exclude_inherited_targets =
+                        boolean(v, file, &format!("{what}.exclude_inherited_targets"))?
+                }
                 _ => {}
             }
         }
@@ -533,13 +732,18 @@ impl Project {
 
     /// Every (scope, pipeline) in project order.
     pub fn all_pipelines(&self) -> impl Iterator<Item = (&Scope, &PipelineRef)> {
-        self.scopes.iter().flat_map(|s| s.pipelines.iter().map(move |p| (s, p)))
+        self.scopes
+            .iter()
+            .flat_map(|s| s.pipelines.iter().map(move |p| (s, p)))
     }
 
     /// The target named `name`, or the error Python gives.
     pub fn target(&self, name: &str) -> Result<&Target, LoadError> {
         self.targets.get(name).ok_or_else(|| {
-            LoadError::file(&self.file.display().to_string(), format!("Target {name} not specified in the project."))
+            LoadError::file(
+                &self.file.display().to_string(),
+                format!("Target {name} not specified in the project."),
+            )
         })
     }
 }
@@ -577,18 +781,32 @@ mod tests {
         assert_eq!(a.options.get("uri"), Some(&serde_json::Value::Null));
         assert_eq!(a.options.get("chunk_size"), Some(&serde_json::json!(5)));
         assert!(!a.options.contains_key("database"));
-        assert_eq!(project.target("b").unwrap().resolve().unwrap().database, "null");
-        assert_eq!(project.target("zz").unwrap_err().message, "Target zz not specified in the project.");
+        assert_eq!(
+            project.target("b").unwrap().resolve().unwrap().database,
+            "null"
+        );
+        assert_eq!(
+            project.target("zz").unwrap_err().message,
+            "Target zz not specified in the project."
+        );
     }
 
     #[test]
     fn unknown_keys_and_missing_paths_name_the_place() {
         let dir = tempfile::tempdir().unwrap();
-        let proj = write(dir.path(), "nodestream.yaml", "scopes:\n  default:\n    pipelinez: []\n");
+        let proj = write(
+            dir.path(),
+            "nodestream.yaml",
+            "scopes:\n  default:\n    pipelinez: []\n",
+        );
         let e = Project::load(&proj).unwrap_err();
         assert_eq!((e.line, e.col), (3, 5), "{e}");
         assert!(e.message.contains("unknown key `pipelinez`"), "{e}");
-        let proj = write(dir.path(), "n2.yaml", "scopes:\n  s:\n    pipelines:\n      - path: nope/missing.yaml\n");
+        let proj = write(
+            dir.path(),
+            "n2.yaml",
+            "scopes:\n  s:\n    pipelines:\n      - path: nope/missing.yaml\n",
+        );
         let e = Project::load(&proj).unwrap_err();
         assert_eq!(e.line, 4, "{e}");
         assert!(e.message.contains("nope/missing.yaml"), "{e}");
@@ -598,18 +816,38 @@ mod tests {
     fn lazy_tags_resolve() {
         let dir = tempfile::tempdir().unwrap();
         let inc = write(dir.path(), "inc.yaml", "a: !jmespath x\n");
-        let src = format!("e: !env PATH\nc: !config k\nm: !config missing\ni: !include {}\nd: !delayed {{value: lit}}\n", inc.display());
+        let src = format!(
+            "e: !env PATH\nc: !config k\nm: !config missing\ni: !include {}\nd: !delayed {{value: lit}}\n",
+            inc.display()
+        );
         let node = yaml::load_str(&src, "p.yaml").unwrap();
         let config = yaml::load_str("k: !env PATH", "n.yaml").unwrap();
-        let ctx = ResolveCtx { file: "p.yaml", config: Some(&config), value_providers: true };
+        let ctx = ResolveCtx {
+            file: "p.yaml",
+            config: Some(&config),
+            value_providers: true,
+        };
         let r = resolve_tags(&node, &ctx).unwrap();
-        assert_eq!(r.get("e").and_then(YamlNode::as_str), std::env::var("PATH").ok().as_deref());
-        assert_eq!(r.get("c").and_then(YamlNode::as_str), std::env::var("PATH").ok().as_deref());
+        assert_eq!(
+            r.get("e").and_then(YamlNode::as_str),
+            std::env::var("PATH").ok().as_deref()
+        );
+        assert_eq!(
+            r.get("c").and_then(YamlNode::as_str),
+            std::env::var("PATH").ok().as_deref()
+        );
         assert!(r.get("m").unwrap().is_null());
-        assert_eq!(r.get("i").unwrap().get("a").unwrap().tag.as_deref(), Some("!jmespath"));
+        assert_eq!(
+            r.get("i").unwrap().get("a").unwrap().tag.as_deref(),
+            Some("!jmespath")
+        );
         assert_eq!(r.get("d").and_then(YamlNode::as_str), Some("lit"));
         let bad = yaml::load_str("x: !nope 1", "p.yaml").unwrap();
         let e = resolve_tags(&bad, &ctx).unwrap_err();
-        assert!(e.to_string().contains("ArgumentResolver '!nope' is not registered"), "{e}");
+        assert!(
+            e.to_string()
+                .contains("ArgumentResolver '!nope' is not registered"),
+            "{e}"
+        );
     }
 }
