@@ -17,6 +17,8 @@ pub struct Cli {
 pub enum Command {
     /// Run pipelines of the project.
     Run,
+    /// Create, apply, list and squash schema migrations.
+    Migrations(crate::migrations::cli::MigrationsArgs),
 }
 
 /// Parses the command line and runs the command.
@@ -24,5 +26,6 @@ pub fn main() -> anyhow::Result<ExitCode> {
     let cli = Cli::parse();
     match cli.command {
         Command::Run => anyhow::bail!("`nodestream run` is not implemented yet"),
+        Command::Migrations(args) => crate::migrations::cli::run(args),
     }
 }

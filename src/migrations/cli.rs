@@ -109,7 +109,10 @@ pub fn run(args: MigrationsArgs) -> anyhow::Result<ExitCode> {
 }
 
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
-    tokio::runtime::Builder::new_current_thread().enable_all().build().context("cannot start the async runtime")
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")
 }
 
 fn load_graph(project: &Path) -> anyhow::Result<(PathBuf, MigrationGraph)> {
@@ -135,7 +138,11 @@ impl Questions for Terminal {
 
 fn describe(out: &mut impl std::io::Write, heading: &str, m: &Migration) -> std::io::Result<()> {
     writeln!(out, "{heading} {}.", m.name)?;
-    writeln!(out, "The migration contains {} schema changes.", m.operations.len())?;
+    writeln!(
+        out,
+        "The migration contains {} schema changes.",
+        m.operations.len()
+    )?;
     for op in &m.operations {
         writeln!(out, "  - {op}")?;
     }
@@ -143,7 +150,11 @@ fn describe(out: &mut impl std::io::Write, heading: &str, m: &Migration) -> std:
 }
 
 /// The migration `make` would write, or `None` without changes.
-pub fn detect_changes(graph: &MigrationGraph, project: &Schema, q: &mut dyn Questions) -> Result<Option<Migration>, super::Error> {
+pub fn detect_changes(
+    graph: &MigrationGraph,
+    project: &Schema,
+    q: &mut dyn Questions,
+) -> Result<Option<Migration>, super::Error> {
     let migrated = Schema::from_migrations(graph)?;
     let operations = schema::diff(&migrated, project, q)?;
     if operations.is_empty() {
@@ -155,7 +166,12 @@ pub fn detect_changes(graph: &MigrationGraph, project: &Schema, q: &mut dyn Ques
         _ => stamp,
     };
     let dependencies = graph.leaves().into_iter().map(|m| m.name.clone()).collect();
-    Ok(Some(Migration { name, operations, dependencies, replaces: vec![] }))
+    Ok(Some(Migration {
+        name,
+        operations,
+        dependencies,
+        replaces: vec![],
+    }))
 }
 
 fn make(a: MakeArgs) -> anyhow::Result<ExitCode> {
@@ -163,7 +179,11 @@ fn make(a: MakeArgs) -> anyhow::Result<ExitCode> {
     let project = infer::project_schema(&a.project.project)?;
     let mut no = schema::AlwaysNo;
     let mut term = Terminal;
-    let q: &mut dyn Questions = if a.no_interaction || !std::io::stdin().is_terminal() { &mut no } else { &mut term };
+    let q: &mut dyn Questions = if a.no_interaction || !std::io::stdin().is_terminal() {
+        &mut no
+    } else {
+        &mut term
+    };
     let mut out = std::io::stdout().lock();
     let Some(migration) = detect_changes(&graph, &project, q)? else {
         writeln!(out, "No changes to migrate")?;
@@ -173,7 +193,10 @@ fn make(a: MakeArgs) -> anyhow::Result<ExitCode> {
     if !a.dry_run {
         let path = file::write(&dir, &migration)?;
         writeln!(out, "Migration written to {}", path.display())?;
-        writeln!(out, "Run `nodestream migrations run` to apply the migration.")?;
+        writeln!(
+            out,
+            "Run `nodestream migrations run` to apply the migration."
+        )?;
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -185,23 +208,33 @@ fn squash(a: SquashArgs) -> anyhow::Result<ExitCode> {
     let mut out = std::io::stdout().lock();
     describe(&mut out, "Generated squashed migration", &migration)?;
     writeln!(out, "Migration written to {}", path.display())?;
-    writeln!(out, "Run `nodestream migrations run` to apply the migration.")?;
+    writeln!(
+        out,
+        "Run `nodestream migrations run` to apply the migration."
+    )?;
     Ok(ExitCode::SUCCESS)
 }
 
 async fn run_migrations(a: RunArgs) -> anyhow::Result<ExitCode> {
     let targets = Targets::load(&a.project.project)?;
-    let names = if a.all_targets { targets.names() } else { a.target.clone() };
+    let names = if a.all_targets {
+        targets.names()
+    } else {
+        a.target.clone()
+    };
     if names.is_empty() {
         println!("No targets specified, nothing to do.");
         return Ok(ExitCode::SUCCESS);
     }
     let (_, graph) = load_graph(&a.project.project)?;
-    let lock_timeout = Duration::try_from_secs_f64(a.lock_timeout).context("--lock-timeout must be a non-negative number of seconds")?;
+    let lock_timeout = Duration::try_from_secs_f64(a.lock_timeout)
+        .context("--lock-timeout must be a non-negative number of seconds")?;
     let console = !a.json && std::io::stdout().is_terminal();
     for name in names {
         let target = targets.get(&name)?;
-        let db = BoltDb::connect(&target).await.with_context(|| format!("target {name}"))?;
+        let db = BoltDb::connect(&target)
+            .await
+            .with_context(|| format!("target {name}"))?;
         let mut migrator = Migrator::new(&db, target.options);
         migrator.lock_timeout = lock_timeout;
         let progress = console.then(|| {
@@ -215,7 +248,10 @@ async fn run_migrations(a: RunArgs) -> anyhow::Result<ExitCode> {
                 let message = format!("Migration {} executed successfully.", m.name);
                 match &progress {
                     Some(bar) => bar.set_message(message),
-                    None if a.json => eprintln!("{}", serde_json::json!({"level": "INFO", "message": message, "target": name})),
+                    None if a.json => eprintln!(
+                        "{}",
+                        serde_json::json!({"level": "INFO", "message": message, "target": name})
+                    ),
                     None => println!("{message}"),
                 }
             })
@@ -270,20 +306,34 @@ pub fn table(headers: &[String], rows: &[Vec<String>]) -> String {
 
 async fn show(a: ShowArgs) -> anyhow::Result<ExitCode> {
     let targets = Targets::load(&a.project.project)?;
-    let mut names = if a.target.is_empty() { targets.names() } else { a.target.clone() };
+    let mut names = if a.target.is_empty() {
+        targets.names()
+    } else {
+        a.target.clone()
+    };
     names.sort();
     names.dedup();
     let (_, graph) = load_graph(&a.project.project)?;
-    let mut applied: BTreeMap<&str, Vec<bool>> = graph.all().map(|m| (m.name.as_str(), Vec::new())).collect();
+    let mut applied: BTreeMap<&str, Vec<bool>> =
+        graph.all().map(|m| (m.name.as_str(), Vec::new())).collect();
     for name in &names {
         let target = targets.get(name)?;
-        let db = BoltDb::connect(&target).await.with_context(|| format!("target {name}"))?;
-        let completed = Migrator::new(&db, target.options).completed().await.with_context(|| format!("target {name}"));
+        let db = BoltDb::connect(&target)
+            .await
+            .with_context(|| format!("target {name}"))?;
+        let completed = Migrator::new(&db, target.options)
+            .completed()
+            .await
+            .with_context(|| format!("target {name}"));
         db.close().await;
         let completed = completed?;
         for recorded in completed.iter().filter(|c| graph.get(c).is_none()) {
-            tracing::warn!("migration '{recorded}' is recorded on target {name} but not among the project's migrations");
-            eprintln!("warning: migration '{recorded}' is recorded on target {name} but is not among the project's migrations");
+            tracing::warn!(
+                "migration '{recorded}' is recorded on target {name} but not among the project's migrations"
+            );
+            eprintln!(
+                "warning: migration '{recorded}' is recorded on target {name} but is not among the project's migrations"
+            );
         }
         for (m, cells) in applied.iter_mut() {
             cells.push(completed.contains(*m));
@@ -295,7 +345,11 @@ async fn show(a: ShowArgs) -> anyhow::Result<ExitCode> {
         .into_iter()
         .map(|(m, cells)| {
             let mut row = vec![m.to_owned()];
-            row.extend(cells.into_iter().map(|done| if done { "✅" } else { "❌" }.to_owned()));
+            row.extend(
+                cells
+                    .into_iter()
+                    .map(|done| if done { "✅" } else { "❌" }.to_owned()),
+            );
             row
         })
         .collect();
@@ -323,11 +377,31 @@ mod tests {
     fn make_names_a_single_operation_migration_by_its_slug_and_depends_on_leaves() {
         let mut project = Schema::default();
         project.relationships.insert("R".into(), Default::default());
-        let graph = MigrationGraph::new([Migration { name: "a".into(), operations: vec![], dependencies: vec![], replaces: vec![] }]).unwrap();
-        let m = detect_changes(&graph, &project, &mut schema::AlwaysNo).unwrap().unwrap();
-        assert!(m.name.ends_with("_create_relationship_type_r"), "{}", m.name);
+        let graph = MigrationGraph::new([Migration {
+            name: "a".into(),
+            operations: vec![],
+            dependencies: vec![],
+            replaces: vec![],
+        }])
+        .unwrap();
+        let m = detect_changes(&graph, &project, &mut schema::AlwaysNo)
+            .unwrap()
+            .unwrap();
+        assert!(
+            m.name.ends_with("_create_relationship_type_r"),
+            "{}",
+            m.name
+        );
         assert_eq!(m.name.len(), 14 + "_create_relationship_type_r".len());
         assert_eq!(m.dependencies, ["a"]);
-        assert!(detect_changes(&MigrationGraph::default(), &Schema::default(), &mut schema::AlwaysNo).unwrap().is_none());
+        assert!(
+            detect_changes(
+                &MigrationGraph::default(),
+                &Schema::default(),
+                &mut schema::AlwaysNo
+            )
+            .unwrap()
+            .is_none()
+        );
     }
 }

@@ -13,7 +13,10 @@ impl BoltDb {
     /// Connects to a target.
     pub async fn connect(target: &Target) -> Result<BoltDb, bolt::Error> {
         let driver = bolt::Driver::connect(target.config.clone()).await?;
-        Ok(BoltDb { driver, database: target.database.clone() })
+        Ok(BoltDb {
+            driver,
+            database: target.database.clone(),
+        })
     }
 
     /// Closes the connections.
@@ -33,7 +36,10 @@ impl Cypher for BoltDb {
         }
         match self.driver.run(query).await {
             Ok(result) => Ok(result.rows),
-            Err(e) => Err(CypherError { code: e.code().map(str::to_owned), message: e.to_string() }),
+            Err(e) => Err(CypherError {
+                code: e.code().map(str::to_owned),
+                message: e.to_string(),
+            }),
         }
     }
 }

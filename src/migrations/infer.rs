@@ -27,9 +27,18 @@ pub enum InferError {
     },
 }
 
-const KEY: PropertyMeta = PropertyMeta { is_key: true, is_indexed: false };
-const PLAIN: PropertyMeta = PropertyMeta { is_key: false, is_indexed: false };
-const INDEXED: PropertyMeta = PropertyMeta { is_key: false, is_indexed: true };
+const KEY: PropertyMeta = PropertyMeta {
+    is_key: true,
+    is_indexed: false,
+};
+const PLAIN: PropertyMeta = PropertyMeta {
+    is_key: false,
+    is_indexed: false,
+};
+const INDEXED: PropertyMeta = PropertyMeta {
+    is_key: false,
+    is_indexed: true,
+};
 
 /// A static type name: an untagged string scalar (providers like `!jmespath` are dynamic).
 fn static_name(node: Option<&YamlNode>) -> Option<String> {
@@ -43,13 +52,22 @@ fn static_name(node: Option<&YamlNode>) -> Option<String> {
 /// Names of a mapping given literally (a provider returning a map contributes none).
 fn names(node: Option<&YamlNode>) -> Vec<String> {
     match node {
-        Some(n) if n.tag.is_none() => n.as_map().map(|m| m.iter().map(|(k, _)| k.key_text()).collect()).unwrap_or_default(),
+        Some(n) if n.tag.is_none() => n
+            .as_map()
+            .map(|m| m.iter().map(|(k, _)| k.key_text()).collect())
+            .unwrap_or_default(),
         _ => Vec::new(),
     }
 }
 
 fn list_names(node: Option<&YamlNode>) -> Vec<String> {
-    node.and_then(YamlNode::as_seq).map(|s| s.iter().filter_map(|i| i.as_scalar().map(|s| s.raw.clone())).collect()).unwrap_or_default()
+    node.and_then(YamlNode::as_seq)
+        .map(|s| {
+            s.iter()
+                .filter_map(|i| i.as_scalar().map(|s| s.raw.clone()))
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 struct Inference<'a> {
@@ -58,7 +76,12 @@ struct Inference<'a> {
 }
 
 impl Inference<'_> {
-    fn add_keys(&mut self, node_type: &str, keys: &[String], at: &YamlNode) -> Result<(), InferError> {
+    fn add_keys(
+        &mut self,
+        node_type: &str,
+        keys: &[String],
+        at: &YamlNode,
+    ) -> Result<(), InferError> {
         let t = self.schema.nodes.entry(node_type.to_owned()).or_default();
         let existing = t.keys();
         let wanted: std::collections::BTreeSet<String> = keys.iter().cloned().collect();
@@ -67,7 +90,9 @@ impl Inference<'_> {
                 file: self.file.to_owned(),
                 line: at.mark.line,
                 col: at.mark.col,
-                message: format!("Cannot add keys {wanted:?} to node type {node_type} because it already has keys {existing:?}."),
+                message: format!(
+                    "Cannot add keys {wanted:?} to node type {node_type} because it already has keys {existing:?}."
+                ),
             });
         }
         for k in keys {
@@ -97,7 +122,9 @@ impl Inference<'_> {
     fn interpretation(&mut self, i: &YamlNode, source: Option<&str>) -> Result<(), InferError> {
         match i.get("type").and_then(YamlNode::as_str) {
             Some("source_node") => {
-                let Some(t) = static_name(i.get("node_type")) else { return Ok(()) };
+                let Some(t) = static_name(i.get("node_type")) else {
+                    return Ok(());
+                };
                 self.add_keys(&t, &names(i.get("key")), i)?;
                 let node = self.node(&t);
                 for p in names(i.get("properties")) {
@@ -128,7 +155,11 @@ impl Inference<'_> {
                     rel.add_property("last_ingested_at", INDEXED);
                 }
                 if let Some(t) = static_name(i.get("node_type")) {
-                    let rule = i.get("node_creation_rule").or_else(|| i.get("match_strategy")).and_then(YamlNode::as_str).unwrap_or("EAGER");
+                    let rule = i
+                        .get("node_creation_rule")
+                        .or_else(|| i.get("match_strategy"))
+                        .and_then(YamlNode::as_str)
+                        .unwrap_or("EAGER");
                     let keys = names(i.get("node_key"));
                     if rule == "EAGER" {
                         self.add_keys(&t, &keys, i)?;
@@ -146,7 +177,11 @@ impl Inference<'_> {
                 }
             }
             Some("switch") => {
-                let branches = i.get("cases").and_then(YamlNode::as_map).map(|m| m.iter().map(|(_, v)| v).collect::<Vec<_>>()).unwrap_or_default();
+                let branches = i
+                    .get("cases")
+                    .and_then(YamlNode::as_map)
+                    .map(|m| m.iter().map(|(_, v)| v).collect::<Vec<_>>())
+                    .unwrap_or_default();
                 for branch in branches.into_iter().chain(i.get("default")) {
                     match branch.as_seq() {
                         Some(items) => self.pass(items, source)?,
@@ -161,7 +196,9 @@ impl Inference<'_> {
 
     /// `interpretations`/`before_iteration`: one pass, or a list of passes.
     fn passes(&mut self, node: Option<&YamlNode>) -> Result<(), InferError> {
-        let Some(items) = node.and_then(YamlNode::as_seq) else { return Ok(()) };
+        let Some(items) = node.and_then(YamlNode::as_seq) else {
+            return Ok(());
+        };
         if items.iter().all(|i| i.as_seq().is_some()) && !items.is_empty() {
             for pass in items {
                 self.pass(pass.as_seq().unwrap_or_default(), None)?;
@@ -176,9 +213,19 @@ impl Inference<'_> {
 /// Pipeline paths of every scope (CWD-relative, as Python resolves them).
 fn pipeline_paths(project: &YamlNode) -> Vec<PathBuf> {
     let mut out = Vec::new();
-    for (_, scope) in project.get("scopes").and_then(YamlNode::as_map).unwrap_or_default() {
-        for p in scope.get("pipelines").and_then(YamlNode::as_seq).unwrap_or_default() {
-            let path = p.as_str().or_else(|| p.get("path").and_then(YamlNode::as_str));
+    for (_, scope) in project
+        .get("scopes")
+        .and_then(YamlNode::as_map)
+        .unwrap_or_default()
+    {
+        for p in scope
+            .get("pipelines")
+            .and_then(YamlNode::as_seq)
+            .unwrap_or_default()
+        {
+            let path = p
+                .as_str()
+                .or_else(|| p.get("path").and_then(YamlNode::as_str));
             if let Some(path) = path {
                 out.push(PathBuf::from(path));
             }
@@ -194,10 +241,15 @@ pub fn project_schema(project_file: &Path) -> Result<Schema, InferError> {
     for path in pipeline_paths(&project) {
         let file = path.display().to_string();
         let pipeline = yaml::load_file(&path)?;
-        let mut inf = Inference { schema: std::mem::take(&mut schema), file: &file };
+        let mut inf = Inference {
+            schema: std::mem::take(&mut schema),
+            file: &file,
+        };
         for step in pipeline.as_seq().unwrap_or_default() {
-            let is_interpreter =
-                step.get("implementation").and_then(YamlNode::as_str).is_some_and(|i| i.ends_with(":Interpreter"));
+            let is_interpreter = step
+                .get("implementation")
+                .and_then(YamlNode::as_str)
+                .is_some_and(|i| i.ends_with(":Interpreter"));
             if is_interpreter && let Some(args) = step.get("arguments") {
                 inf.passes(args.get("before_iteration"))?;
                 inf.passes(args.get("interpretations"))?;
@@ -222,15 +274,37 @@ mod tests {
         )
         .unwrap();
         let project = dir.path().join("nodestream.yaml");
-        std::fs::write(&project, format!("scopes:\n  default:\n    pipelines:\n      - {}\n", pipeline.display())).unwrap();
+        std::fs::write(
+            &project,
+            format!(
+                "scopes:\n  default:\n    pipelines:\n      - {}\n",
+                pipeline.display()
+            ),
+        )
+        .unwrap();
         let s = project_schema(&project).unwrap();
         let person = &s.nodes["Person"];
         assert_eq!(person.keys().into_iter().collect::<Vec<_>>(), ["id"]);
-        assert_eq!(person.non_key_properties().into_iter().collect::<Vec<_>>(), ["a_only", "extra", "last_ingested_at", "name"]);
-        assert_eq!(person.indexed().into_iter().collect::<Vec<_>>(), ["last_ingested_at", "name"]);
-        assert_eq!(s.nodes["City"].keys().into_iter().collect::<Vec<_>>(), ["code"]);
+        assert_eq!(
+            person.non_key_properties().into_iter().collect::<Vec<_>>(),
+            ["a_only", "extra", "last_ingested_at", "name"]
+        );
+        assert_eq!(
+            person.indexed().into_iter().collect::<Vec<_>>(),
+            ["last_ingested_at", "name"]
+        );
+        assert_eq!(
+            s.nodes["City"].keys().into_iter().collect::<Vec<_>>(),
+            ["code"]
+        );
         assert!(s.nodes["Tag"].keys().is_empty());
         assert_eq!(s.relationships.keys().collect::<Vec<_>>(), ["LIVES_IN"]);
-        assert_eq!(s.relationships["LIVES_IN"].keys().into_iter().collect::<Vec<_>>(), ["since"]);
+        assert_eq!(
+            s.relationships["LIVES_IN"]
+                .keys()
+                .into_iter()
+                .collect::<Vec<_>>(),
+            ["since"]
+        );
     }
 }

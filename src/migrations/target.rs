@@ -48,8 +48,13 @@ pub enum TargetError {
 fn resolve(node: &YamlNode) -> Result<bolt::Value, String> {
     match node.tag.as_deref() {
         Some("!env") => {
-            let var = node.as_scalar().map(|s| s.raw.as_str()).ok_or("!env takes a variable name")?;
-            return Ok(std::env::var(var).map(bolt::Value::String).unwrap_or(bolt::Value::Null));
+            let var = node
+                .as_scalar()
+                .map(|s| s.raw.as_str())
+                .ok_or("!env takes a variable name")?;
+            return Ok(std::env::var(var)
+                .map(bolt::Value::String)
+                .unwrap_or(bolt::Value::Null));
         }
         Some("!delayed") => {
             let inner = node.get("value").ok_or("!delayed needs a `value` key")?;
@@ -111,7 +116,10 @@ impl Targets {
                 entries.push((k.key_text(), v.clone()));
             }
         }
-        Ok(Targets { file: project_file.display().to_string(), entries })
+        Ok(Targets {
+            file: project_file.display().to_string(),
+            entries,
+        })
     }
 
     /// Target names, in file order.
@@ -121,7 +129,11 @@ impl Targets {
 
     /// Builds one target's settings.
     pub fn get(&self, name: &str) -> Result<Target, TargetError> {
-        let (_, node) = self.entries.iter().find(|(n, _)| n == name).ok_or_else(|| TargetError::Unknown(name.to_owned()))?;
+        let (_, node) = self
+            .entries
+            .iter()
+            .find(|(n, _)| n == name)
+            .ok_or_else(|| TargetError::Unknown(name.to_owned()))?;
         let bad = |at: &YamlNode, message: String| TargetError::Invalid {
             file: self.file.clone(),
             line: at.mark.line,
@@ -129,7 +141,12 @@ impl Targets {
             target: name.to_owned(),
             message,
         };
-        let entries = node.as_map().ok_or_else(|| bad(node, format!("must be a mapping, found {}", node.type_name())))?;
+        let entries = node.as_map().ok_or_else(|| {
+            bad(
+                node,
+                format!("must be a mapping, found {}", node.type_name()),
+            )
+        })?;
         let mut values: BTreeMap<String, (bolt::Value, &YamlNode)> = BTreeMap::new();
         for (k, v) in entries {
             let value = resolve(v).map_err(|m| bad(v, format!("{}: {m}", k.key_text())))?;
@@ -137,13 +154,26 @@ impl Targets {
         }
         match values.get("database").map(|(v, _)| v) {
             Some(bolt::Value::String(db)) if db == "neo4j" => {}
-            Some(other) => return Err(bad(node, format!("migrations support `database: neo4j` only, found {other:?}"))),
-            None => return Err(bad(node, "has no `database: neo4j` (the null connector has no migrations)".into())),
+            Some(other) => {
+                return Err(bad(
+                    node,
+                    format!("migrations support `database: neo4j` only, found {other:?}"),
+                ));
+            }
+            None => {
+                return Err(bad(
+                    node,
+                    "has no `database: neo4j` (the null connector has no migrations)".into(),
+                ));
+            }
         }
         let text = |key: &str| -> Result<String, TargetError> {
             match values.get(key) {
                 Some((bolt::Value::String(s), _)) => Ok(s.clone()),
-                Some((bolt::Value::Null, at)) => Err(bad(at, format!("`{key}` is null (an unset environment variable?)"))),
+                Some((bolt::Value::Null, at)) => Err(bad(
+                    at,
+                    format!("`{key}` is null (an unset environment variable?)"),
+                )),
                 Some((_, at)) => Err(bad(at, format!("`{key}` must be a string"))),
                 None => Err(bad(node, format!("missing `{key}`"))),
             }
@@ -159,19 +189,34 @@ impl Targets {
             options.use_enterprise_features = match v {
                 bolt::Value::Boolean(b) => *b,
                 bolt::Value::Null => false,
-                _ => return Err(bad(at, "`use_enterprise_features` must be true or false".into())),
+                _ => {
+                    return Err(bad(
+                        at,
+                        "`use_enterprise_features` must be true or false".into(),
+                    ));
+                }
             };
         }
         if let Some((v, at)) = values.get("transaction_batch_size") {
             options.transaction_batch_size = match v {
                 bolt::Value::Integer(i) if *i > 0 => *i as u64,
-                _ => return Err(bad(at, "`transaction_batch_size` must be a positive integer".into())),
+                _ => {
+                    return Err(bad(
+                        at,
+                        "`transaction_batch_size` must be a positive integer".into(),
+                    ));
+                }
             };
         }
         if let Some((v, at)) = values.get("max_retry_attempts") {
             config.max_retry_attempts = match v {
                 bolt::Value::Integer(i) if *i > 0 => Some(*i as usize),
-                _ => return Err(bad(at, "`max_retry_attempts` must be a positive integer".into())),
+                _ => {
+                    return Err(bad(
+                        at,
+                        "`max_retry_attempts` must be a positive integer".into(),
+                    ));
+                }
             };
         }
         let mut unknown = Vec::new();
@@ -189,13 +234,21 @@ impl Targets {
             if known.contains(&key.as_str()) || NOT_DRIVER_OPTIONS.contains(&key.as_str()) {
                 continue;
             }
-            match config.set_option(key, value).map_err(|e| bad(at, e.to_string()))? {
+            match config
+                .set_option(key, value)
+                .map_err(|e| bad(at, e.to_string()))?
+            {
                 bolt::OptionOutcome::Unknown => unknown.push(key.as_str()),
                 bolt::OptionOutcome::Applied | bolt::OptionOutcome::Ignored => {}
             }
         }
         bolt::warn_unknown_options(unknown);
-        Ok(Target { name: name.to_owned(), config, database, options })
+        Ok(Target {
+            name: name.to_owned(),
+            config,
+            database,
+            options,
+        })
     }
 }
 
@@ -219,13 +272,25 @@ mod tests {
         let t = Targets::load(&p).unwrap();
         assert_eq!(t.names(), ["a", "b"]);
         let err = t.get("a").unwrap_err().to_string();
-        assert!(err.ends_with("target a: `uri` is null (an unset environment variable?)"), "{err}");
+        assert!(
+            err.ends_with("target a: `uri` is null (an unset environment variable?)"),
+            "{err}"
+        );
         let b = t.get("b").unwrap();
         assert_eq!(b.database, "other");
         assert_eq!(b.config.password, "pw");
         assert_eq!(b.config.max_connection_pool_size, 3);
-        assert_eq!(b.options, Options { use_enterprise_features: true, transaction_batch_size: 5 });
-        assert_eq!(t.get("zz").unwrap_err().to_string(), "Target zz not specified in the project.");
+        assert_eq!(
+            b.options,
+            Options {
+                use_enterprise_features: true,
+                transaction_batch_size: 5
+            }
+        );
+        assert_eq!(
+            t.get("zz").unwrap_err().to_string(),
+            "Target zz not specified in the project."
+        );
     }
 
     #[test]
