@@ -513,10 +513,10 @@ pub const CLEAR_LOCK_HINT: &str = "MATCH (l:__NodestreamMigrationLock__ {lock: '
 #[derive(Debug, thiserror::Error)]
 pub enum RunError {
     /// Reading the applied migrations failed.
-    #[error("cannot read the applied migrations: {0}")]
+    #[error("cannot read the applied migrations")]
     Completed(#[source] CypherError),
     /// The lock could not be created for a reason other than another holder.
-    #[error("cannot acquire the migration lock: {0}")]
+    #[error("cannot acquire the migration lock")]
     CannotAcquireLock(#[source] CypherError),
     /// Another run holds the lock (or a crashed run left it).
     #[error(
@@ -528,7 +528,7 @@ pub enum RunError {
         waited: Duration,
     },
     /// An operation failed; the migration is not recorded and the lock was released.
-    #[error("migration '{migration}' failed at operation '{operation}': {source}")]
+    #[error("migration '{migration}' failed at operation '{operation}'")]
     Operation {
         /// The migration.
         migration: String,
@@ -540,7 +540,7 @@ pub enum RunError {
     },
     /// Recording the migration failed; the lock stays (as in Python).
     #[error(
-        "migration '{migration}' ran but could not be recorded ({source}); the lock was left in place. \
+        "migration '{migration}' ran but could not be recorded; the lock was left in place. \
          Remove it with: {CLEAR_LOCK_HINT}"
     )]
     Bookkeeping {
@@ -552,7 +552,7 @@ pub enum RunError {
     },
     /// Releasing the lock failed.
     #[error(
-        "migration '{migration}' was applied but the lock could not be released ({source}); remove it with: {CLEAR_LOCK_HINT}"
+        "migration '{migration}' was applied but the lock could not be released; remove it with: {CLEAR_LOCK_HINT}"
     )]
     Release {
         /// The migration.
