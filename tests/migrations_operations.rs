@@ -60,7 +60,7 @@ impl Scenario {
         let n = &self.prefix[2..4];
         let map = |word: &str| -> Option<String> {
             let (base, suffix) = match word
-                .find(|c: char| c == '_')
+                .find('_')
                 .filter(|_| word.starts_with("TestNode_") || word.starts_with("RELATIONSHIP_"))
             {
                 Some(i) => (&word[..i], &word[i..]),

@@ -1065,8 +1065,10 @@ mod tests {
             block_on(Migrator::new(&r, Options::default()).run_pending(&g, |_| {})).unwrap_err();
         assert_eq!(
             err.to_string(),
-            "migration 'm1' failed at operation 'Drop property p from node type A': boom"
+            "migration 'm1' failed at operation 'Drop property p from node type A'"
         );
+        let cause = std::error::Error::source(&err).map(|s| s.to_string());
+        assert_eq!(cause.as_deref(), Some("boom"));
         let t = texts(&r);
         assert_eq!(
             t.last().unwrap(),
