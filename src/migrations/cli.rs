@@ -237,6 +237,9 @@ async fn run_migrations(a: RunArgs) -> anyhow::Result<ExitCode> {
             .with_context(|| format!("target {name}"))?;
         let mut migrator = Migrator::new(&db, target.options);
         migrator.lock_timeout = lock_timeout;
+        if let Ok(completed) = migrator.completed().await {
+            warn_unknown(&graph, &completed, &name);
+        }
         let progress = console.then(|| {
             let bar = indicatif::ProgressBar::new_spinner();
             bar.set_message(format!("Executing migrations on target {name}..."));
@@ -266,6 +269,25 @@ async fn run_migrations(a: RunArgs) -> anyhow::Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Warns about names recorded on the target that the project does not have (Python crashes on them).
+fn warn_unknown(
+    graph: &MigrationGraph,
+    completed: &std::collections::HashSet<String>,
+    target: &str,
+) {
+    let mut unknown: Vec<&String> = completed
+        .iter()
+        .filter(|c| graph.get(c).is_none())
+        .collect();
+    unknown.sort();
+    for name in unknown {
+        tracing::warn!(target_name = target, migration = %name, "recorded migration not in the project");
+        eprintln!(
+            "warning: migration '{name}' is recorded on target {target} but is not among the project's migrations; ignoring it"
+        );
+    }
 }
 
 /// Renders a table as Cleo does (`+---+` borders, cells padded to the widest by character count).
@@ -327,14 +349,7 @@ async fn show(a: ShowArgs) -> anyhow::Result<ExitCode> {
             .with_context(|| format!("target {name}"));
         db.close().await;
         let completed = completed?;
-        for recorded in completed.iter().filter(|c| graph.get(c).is_none()) {
-            tracing::warn!(
-                "migration '{recorded}' is recorded on target {name} but not among the project's migrations"
-            );
-            eprintln!(
-                "warning: migration '{recorded}' is recorded on target {name} but is not among the project's migrations"
-            );
-        }
+        warn_unknown(&graph, &completed, name);
         for (m, cells) in applied.iter_mut() {
             cells.push(completed.contains(*m));
         }

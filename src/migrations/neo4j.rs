@@ -665,12 +665,29 @@ impl<'a, C: Cypher> Migrator<'a, C> {
     }
 
     /// Runs one migration under the lock: operations, then bookkeeping of `record` names.
+    /// Returns `false` when another run applied it while this one waited for the lock.
     pub async fn execute_migration(
         &self,
         migration: &Migration,
         record: &[&str],
-    ) -> Result<(), RunError> {
+    ) -> Result<bool, RunError> {
         self.acquire_lock().await?;
+        match self.is_recorded(&migration.name).await {
+            Ok(false) => {}
+            Ok(true) => {
+                self.release_lock()
+                    .await
+                    .map_err(|source| RunError::Release {
+                        migration: migration.name.clone(),
+                        source,
+                    })?;
+                return Ok(false);
+            }
+            Err(e) => {
+                let _ = self.release_lock().await;
+                return Err(RunError::Completed(e));
+            }
+        }
         let exec = Executor::new(self.db, self.opts);
         for op in &migration.operations {
             if let Err(source) = exec.execute(op).await {
@@ -697,7 +714,26 @@ impl<'a, C: Cypher> Migrator<'a, C> {
             .map_err(|source| RunError::Release {
                 migration: migration.name.clone(),
                 source,
-            })
+            })?;
+        Ok(true)
+    }
+
+    /// Whether `name` is recorded (checked under the lock: a concurrent run may have just applied it).
+    async fn is_recorded(&self, name: &str) -> Result<bool, CypherError> {
+        let rows = self
+            .db
+            .run(
+                Statement::new(format!(
+                    "MATCH (m:{MIGRATION_LABEL} {{name: $name}}) RETURN count(m) AS n"
+                ))
+                .param("name", bolt::Value::String(name.to_owned())),
+            )
+            .await?;
+        Ok(rows
+            .first()
+            .and_then(|r| r.first())
+            .and_then(bolt::Value::as_int)
+            .is_some_and(|n| n > 0))
     }
 
     /// Runs every pending migration; calls `done` after each. Returns the names executed.
@@ -711,13 +747,6 @@ impl<'a, C: Cypher> Migrator<'a, C> {
         mut done: impl FnMut(&Migration),
     ) -> Result<Vec<String>, RunError> {
         let completed = self.completed().await?;
-        for name in &completed {
-            if graph.get(name).is_none() {
-                tracing::warn!(
-                    "migration '{name}' is recorded in the database but not among the project's migrations; ignoring it"
-                );
-            }
-        }
         let mut executed = Vec::new();
         let mut now_completed = completed.clone();
         for m in graph.plan(&completed)? {
@@ -728,10 +757,14 @@ impl<'a, C: Cypher> Migrator<'a, C> {
                     .map(String::as_str)
                     .filter(|r| !now_completed.contains(*r)),
             );
-            self.execute_migration(m, &names).await?;
+            let ran = self.execute_migration(m, &names).await?;
             now_completed.extend(names.iter().map(|n| n.to_string()));
-            executed.push(m.name.clone());
-            done(m);
+            if ran {
+                executed.push(m.name.clone());
+                done(m);
+            } else {
+                tracing::info!("migration {} was applied by another run meanwhile", m.name);
+            }
         }
         let finished: Vec<&Migration> = graph
             .all()
@@ -1038,6 +1071,7 @@ mod tests {
                 "CREATE CONSTRAINT __NodestreamMigrationLock___node_key IF NOT EXISTS FOR (n:`__NodestreamMigrationLock__`) REQUIRE (n.`lock`) IS NODE KEY",
                 "CREATE CONSTRAINT __NodestreamMigration___node_key IF NOT EXISTS FOR (n:`__NodestreamMigration__`) REQUIRE (n.`name`) IS NODE KEY",
                 "CREATE (l:__NodestreamMigrationLock__{lock: 'lock'})",
+                "MATCH (m:__NodestreamMigration__ {name: $name}) RETURN count(m) AS n",
                 "MATCH (n:`A`) CALL { WITH n REMOVE n.`p` } IN TRANSACTIONS OF 10000 ROWS",
                 "MERGE (:__NodestreamMigration__ {name: $name})",
                 "MATCH (l:__NodestreamMigrationLock__{lock: 'lock'}) DELETE l",
