@@ -281,3 +281,29 @@ fn squash_writes_the_optimised_file_and_runs_instead_of_what_it_replaces() {
     db.cleanup(prefix, &[label], &[]);
     db.cleanup("squash_from_mp_squash_a", &[], &[]);
 }
+
+#[test]
+fn enterprise_mode_sends_node_key_constraints_which_community_refuses() {
+    let db = Db::connect();
+    let (prefix, label) = ("mp_ent_", "MpEntNode");
+    db.cleanup(prefix, &[label], &[]);
+    // The lock constraints exist already on a database migrated before (IF NOT EXISTS keeps them).
+    db.q("CREATE CONSTRAINT __NodestreamMigrationLock___node_key IF NOT EXISTS FOR (n:`__NodestreamMigrationLock__`) REQUIRE (n.`lock`) IS UNIQUE");
+    db.q("CREATE CONSTRAINT __NodestreamMigration___node_key IF NOT EXISTS FOR (n:`__NodestreamMigration__`) REQUIRE (n.`name`) IS UNIQUE");
+    let p = Project::new("    use_enterprise_features: true\n");
+    p.migration("m1", &create("mp_ent_1", &[], label, "id"));
+    let out = p.rust(&["migrations", "run", "-t", "t"]);
+    let (_, stderr) = text(&out);
+    assert!(!out.status.success());
+    assert!(
+        stderr.contains("migration 'mp_ent_1' failed at operation 'Create node type MpEntNode'"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("type='NODE KEY'") && stderr.contains("Enterprise Edition"),
+        "{stderr}"
+    );
+    assert!(db.recorded(prefix).is_empty());
+    assert!(db.lock_becomes_free(10));
+    db.cleanup(prefix, &[label], &[]);
+}

@@ -1040,6 +1040,228 @@ mod tests {
         );
     }
 
+    /// Every operation of spec §6.2 with `use_enterprise_features: true`, as sent (the plugin's strings).
+    #[test]
+    fn all_twenty_operations_in_enterprise_mode() {
+        use Operation::*;
+        let st = |v: &str| v.to_string();
+        let cases: Vec<(Operation, Vec<&str>)> = vec![
+            (
+                CreateNodeType {
+                    name: st("T"),
+                    keys: set(&["id"]),
+                    properties: set(&["name"]),
+                },
+                vec![
+                    "CREATE CONSTRAINT T_node_key IF NOT EXISTS FOR (n:`T`) REQUIRE (n.`id`) IS NODE KEY",
+                ],
+            ),
+            (
+                CreateRelationshipType {
+                    name: st("R"),
+                    keys: set(&["id"]),
+                    properties: set(&[]),
+                },
+                vec![],
+            ),
+            (
+                DropNodeType { name: st("T") },
+                vec![
+                    "DROP CONSTRAINT T_node_key IF EXISTS",
+                    INDEXED_PROPERTIES,
+                    "DROP INDEX T_name_additional_index IF EXISTS",
+                    "MATCH (n:`T`) CALL { WITH n DETACH DELETE n } IN TRANSACTIONS OF 10000 ROWS",
+                ],
+            ),
+            (
+                DropRelationshipType { name: st("R") },
+                vec![
+                    INDEXED_PROPERTIES,
+                    "DROP INDEX R_name_additional_index IF EXISTS",
+                    "MATCH ()-[r:`R`]->() CALL { WITH r DELETE r } IN TRANSACTIONS OF 10000 ROWS",
+                ],
+            ),
+            (
+                RenameNodeProperty {
+                    node_type: st("T"),
+                    old_property_name: st("a"),
+                    new_property_name: st("b"),
+                },
+                vec![
+                    "MATCH (n:`T`) CALL { WITH n SET n.`b` = n.`a` REMOVE n.`a` } IN TRANSACTIONS OF 10000 ROWS",
+                ],
+            ),
+            (
+                RenameRelationshipProperty {
+                    relationship_type: st("R"),
+                    old_property_name: st("a"),
+                    new_property_name: st("b"),
+                },
+                vec![
+                    "MATCH ()-[r:`R`]->() CALL { WITH r SET r.`b` = r.`a` REMOVE r.`a` } IN TRANSACTIONS OF 10000 ROWS",
+                ],
+            ),
+            (
+                RenameNodeType {
+                    old_type: st("T"),
+                    new_type: st("U"),
+                },
+                vec![
+                    CONSTRAINT_PROPERTIES,
+                    "DROP CONSTRAINT T_node_key IF EXISTS",
+                    INDEXED_PROPERTIES,
+                    "DROP INDEX T_name_additional_index IF EXISTS",
+                    "MATCH (n:`T`) CALL { WITH n SET n:`U` REMOVE n:`T` } IN TRANSACTIONS OF 10000 ROWS",
+                    "CREATE CONSTRAINT U_node_key IF NOT EXISTS FOR (n:`U`) REQUIRE (n.`id`) IS NODE KEY",
+                    "CREATE INDEX U_name_additional_index IF NOT EXISTS FOR (n:`U`) ON (n.`name`)",
+                ],
+            ),
+            (
+                RenameRelationshipType {
+                    old_type: st("R"),
+                    new_type: st("S"),
+                },
+                vec![
+                    INDEXED_PROPERTIES,
+                    "DROP INDEX R_name_additional_index IF EXISTS",
+                    "MATCH (n)-[r:`R`]->(m) CALL { WITH n, r, m CREATE (n)-[r2:`S`]->(m) SET r2 += properties(r) DELETE r } IN TRANSACTIONS OF 10000 ROWS",
+                    "CREATE INDEX S_name_additional_index IF NOT EXISTS FOR ()-[r:`S`]-() ON (r.`name`)",
+                ],
+            ),
+            (
+                AddAdditionalNodePropertyIndex {
+                    node_type: st("T"),
+                    field_name: st("f"),
+                },
+                vec!["CREATE INDEX T_f_additional_index IF NOT EXISTS FOR (n:`T`) ON (n.`f`)"],
+            ),
+            (
+                DropAdditionalNodePropertyIndex {
+                    node_type: st("T"),
+                    field_name: st("f"),
+                },
+                vec!["DROP INDEX T_f_additional_index IF EXISTS"],
+            ),
+            (
+                AddAdditionalRelationshipPropertyIndex {
+                    relationship_type: st("R"),
+                    field_name: st("f"),
+                },
+                vec![
+                    "CREATE INDEX R_f_additional_index IF NOT EXISTS FOR ()-[r:`R`]-() ON (r.`f`)",
+                ],
+            ),
+            (
+                DropAdditionalRelationshipPropertyIndex {
+                    relationship_type: st("R"),
+                    field_name: st("f"),
+                },
+                vec!["DROP INDEX R_f_additional_index IF EXISTS"],
+            ),
+            (
+                AddNodeProperty {
+                    node_type: st("T"),
+                    property_name: st("p"),
+                    default: Literal::Int(4),
+                },
+                vec![
+                    "MATCH (n:`T`) WHERE n.`p` IS NULL WITH n, $value AS value CALL { WITH n, value SET n.`p` = coalesce(n.`p`, value) } IN TRANSACTIONS OF 10000 ROWS",
+                ],
+            ),
+            (
+                AddRelationshipProperty {
+                    relationship_type: st("R"),
+                    property_name: st("p"),
+                    default: Literal::Int(4),
+                },
+                vec![
+                    "MATCH ()-[r:`R`]->() WHERE r.`p` IS NULL WITH r, $value AS value CALL { WITH r, value SET r.`p` = coalesce(r.`p`, value) } IN TRANSACTIONS OF 10000 ROWS",
+                ],
+            ),
+            (
+                DropNodeProperty {
+                    node_type: st("T"),
+                    property_name: st("p"),
+                },
+                vec!["MATCH (n:`T`) CALL { WITH n REMOVE n.`p` } IN TRANSACTIONS OF 10000 ROWS"],
+            ),
+            (
+                DropRelationshipProperty {
+                    relationship_type: st("R"),
+                    property_name: st("p"),
+                },
+                vec![
+                    "MATCH ()-[r:`R`]->() CALL { WITH r REMOVE r.`p` } IN TRANSACTIONS OF 10000 ROWS",
+                ],
+            ),
+            (
+                NodeKeyExtended {
+                    node_type: st("T"),
+                    added_key_property: st("k"),
+                    default: Literal::Str(st("bob")),
+                },
+                vec![
+                    CONSTRAINT_PROPERTIES,
+                    "DROP CONSTRAINT T_node_key IF EXISTS",
+                    "MATCH (n:`T`) WHERE n.`k` IS NULL WITH n, $value AS value CALL { WITH n, value SET n.`k` = coalesce(n.`k`, value) } IN TRANSACTIONS OF 10000 ROWS",
+                    "CREATE CONSTRAINT T_node_key IF NOT EXISTS FOR (n:`T`) REQUIRE (n.`id`,n.`k`) IS NODE KEY",
+                ],
+            ),
+            (
+                RelationshipKeyExtended {
+                    relationship_type: st("R"),
+                    added_key_property: st("k"),
+                    default: Literal::Str(st("bob")),
+                },
+                vec![
+                    "MATCH ()-[r:`R`]->() WHERE r.`k` IS NULL WITH r, $value AS value CALL { WITH r, value SET r.`k` = coalesce(r.`k`, value) } IN TRANSACTIONS OF 10000 ROWS",
+                ],
+            ),
+            (
+                NodeKeyPartRenamed {
+                    node_type: st("T"),
+                    old_key_part_name: st("id"),
+                    new_key_part_name: st("nid"),
+                },
+                vec![
+                    CONSTRAINT_PROPERTIES,
+                    "DROP CONSTRAINT T_node_key IF EXISTS",
+                    "MATCH (n:`T`) CALL { WITH n SET n.`nid` = n.`id` REMOVE n.`id` } IN TRANSACTIONS OF 10000 ROWS",
+                    "CREATE CONSTRAINT T_node_key IF NOT EXISTS FOR (n:`T`) REQUIRE (n.`nid`) IS NODE KEY",
+                ],
+            ),
+            (
+                RelationshipKeyPartRenamed {
+                    relationship_type: st("R"),
+                    old_key_part_name: st("a"),
+                    new_key_part_name: st("b"),
+                },
+                vec![
+                    "MATCH ()-[r:`R`]->() CALL { WITH r SET r.`b` = r.`a` REMOVE r.`a` } IN TRANSACTIONS OF 10000 ROWS",
+                ],
+            ),
+        ];
+        assert_eq!(cases.len(), 20);
+        for (op, expected) in cases {
+            let r = Recorder {
+                keys: vec!["id"],
+                indexed: vec!["name"],
+                ..Default::default()
+            };
+            block_on(Executor::new(&r, ENTERPRISE).execute(&op)).unwrap();
+            assert_eq!(texts(&r), expected, "{}", op.type_name());
+            // Exactly the `CALL { } IN TRANSACTIONS` statements are auto-commit.
+            for s in r.log.borrow().iter() {
+                assert_eq!(
+                    s.auto_commit,
+                    s.text.contains("IN TRANSACTIONS"),
+                    "{}",
+                    s.text
+                );
+            }
+        }
+    }
+
     fn migration(name: &str, ops: Vec<Operation>, deps: &[&str], replaces: &[&str]) -> Migration {
         Migration {
             name: name.into(),
