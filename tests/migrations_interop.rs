@@ -327,3 +327,26 @@ fn a_second_migration_and_a_squash_stay_in_step_with_python() {
     all.push(squash);
     cleanup(&db, tag, &all);
 }
+
+#[test]
+fn without_a_terminal_renames_are_answered_no_like_python() {
+    let _serial = serial();
+    let p = project("MiRen");
+    // The migrated state has a type and a property the pipelines no longer produce.
+    p.migration(
+        "0001_old",
+        "dependencies: []\nname: '0001_old'\noperations:\n- arguments:\n    keys: !!set\n      id: null\n    name: MiRenOld\n    properties: !!set\n      gone: null\n  operation: CreateNodeType\n- arguments:\n    keys: !!set\n      id: null\n    name: MiRenPerson\n    properties: !!set\n      old_name: null\n  operation: CreateNodeType\nreplaces: []\n",
+    );
+    let ours = ok(&p.rust(&["migrations", "make", "--dry-run"]));
+    let theirs = ok(&p.python(&["migrations", "make", "--dry-run", "-n"]));
+    assert_eq!(
+        described(&ours),
+        described(&theirs),
+        "ours:\n{ours}\npython:\n{theirs}"
+    );
+    assert!(ours.contains("  - Drop node type MiRenOld\n"), "{ours}");
+    assert!(
+        ours.contains("  - Drop property old_name from node type MiRenPerson\n"),
+        "{ours}"
+    );
+}

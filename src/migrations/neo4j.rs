@@ -566,6 +566,12 @@ pub enum RunError {
     Graph(#[from] super::graph::GraphError),
 }
 
+fn is_schema_race(e: &CypherError) -> bool {
+    e.code
+        .as_deref()
+        .is_some_and(|c| c.contains("AlreadyExists") || c.starts_with("Neo.TransientError"))
+}
+
 fn is_constraint_violation(e: &CypherError) -> bool {
     e.code.as_deref().is_some_and(|c| {
         c.contains("ConstraintValidationFailed") || c.contains("ConstraintViolation")
@@ -614,11 +620,24 @@ impl<'a, C: Cypher> Migrator<'a, C> {
         let mut pause = Duration::from_millis(50);
         loop {
             let exec = Executor::new(self.db, self.opts);
+            let mut raced = false;
             for (label, key) in [(LOCK_LABEL, "lock"), (MIGRATION_LABEL, "name")] {
                 let keys: NameSet = [key.to_owned()].into();
-                exec.make_constraint(label, &keys, &node_key_name(label))
+                match exec
+                    .make_constraint(label, &keys, &node_key_name(label))
                     .await
-                    .map_err(RunError::CannotAcquireLock)?;
+                {
+                    Ok(()) => {}
+                    // Two first runs creating the constraint at once: the loser retries.
+                    Err(e) if is_schema_race(&e) && started.elapsed() < self.lock_timeout => {
+                        raced = true
+                    }
+                    Err(e) => return Err(RunError::CannotAcquireLock(e)),
+                }
+            }
+            if raced {
+                tokio::time::sleep(pause).await;
+                continue;
             }
             match self
                 .db
