@@ -307,3 +307,40 @@ fn enterprise_mode_sends_node_key_constraints_which_community_refuses() {
     assert!(db.lock_becomes_free(10));
     db.cleanup(prefix, &[label], &[]);
 }
+
+#[test]
+fn all_targets_in_order_and_json_logging() {
+    let db = Db::connect();
+    let (prefix, label) = ("mp_all_", "MpAllNode");
+    db.cleanup(prefix, &[label], &[]);
+    let p = Project::new(&format!(
+        "  u:\n    database: neo4j\n    uri: {}\n    username: neo4j\n    password: {}\n",
+        migrations_support::uri(),
+        migrations_support::password()
+    ));
+    p.migration("m1", &create("mp_all_1", &[], label, "id"));
+    let out = p.rust(&["migrations", "run", "-a", "-j"]);
+    let (stdout, stderr) = text(&out);
+    assert!(out.status.success(), "{stdout}{stderr}");
+    // Both targets are the same database: the first applies, the second finds it applied.
+    let logged: Vec<serde_json::Value> = stderr
+        .lines()
+        .filter(|l| l.starts_with('{'))
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(logged.len(), 1, "{stderr}");
+    assert_eq!(
+        logged[0]["message"],
+        "Migration mp_all_1 executed successfully."
+    );
+    assert_eq!(logged[0]["target"], "t");
+    assert_eq!(db.recorded(prefix), ["mp_all_1"]);
+    let bad = p.rust(&["migrations", "run", "-t", "nope"]);
+    assert!(!bad.status.success());
+    assert!(
+        text(&bad)
+            .1
+            .contains("Target nope not specified in the project.")
+    );
+    db.cleanup(prefix, &[label], &[]);
+}
