@@ -162,15 +162,14 @@ impl Project {
     /// Runs `nodestream run <pipeline> -t <target> [extra...]` with the built binary.
     pub fn run(&self, pipeline: &str, target: &str, extra: &[&str]) -> Output {
         let project = self.write();
-        let out = Command::new(env!("CARGO_BIN_EXE_nodestream"))
+        Command::new(env!("CARGO_BIN_EXE_nodestream"))
             .current_dir(self.dir.path())
             .arg("run")
             .arg(pipeline)
             .args(["-p", project.to_str().unwrap(), "-t", target])
             .args(extra)
             .output()
-            .expect("nodestream runs");
-        out
+            .expect("nodestream runs")
     }
 }
 
