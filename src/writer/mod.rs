@@ -11,6 +11,7 @@
 pub mod buckets;
 pub mod cypher;
 pub mod exec;
+pub mod extractor;
 pub mod options;
 
 use crate::model::{GraphObjectType, Ingestible, TimeToLiveConfiguration};
