@@ -1,7 +1,6 @@
 //! Writes the benchmark's data and project: `cargo bench --bench gen_load_data -- DIR ROWS URI PASSWORD`.
 //! The same generator as the writer's tests (tests/writer_support/data.rs); prints the expected counts as JSON.
 
-#[allow(dead_code)]
 #[path = "../tests/writer_support/data.rs"]
 mod data;
 
