@@ -55,6 +55,11 @@ pub trait Database: Send + Sync + 'static {
     /// Runs `text` with `params` (ONE PackStream map) in its own transaction and returns every row.
     fn run<'a>(&'a self, text: &'a str, params: Bytes) -> BoxFuture<'a, Result<Output, DbError>>;
 
+    /// Whether offset datetimes go in the UTC form (Bolt 5, or 4.4 with the utc patch).
+    fn utc_datetimes(&self) -> bool {
+        true
+    }
+
     /// Runs a read query (READ routing on clusters).
     fn run_read<'a>(
         &'a self,

@@ -16,7 +16,7 @@ pub mod options;
 
 use crate::model::{GraphObjectType, Ingestible, TimeToLiveConfiguration};
 use anyhow::{Context, anyhow};
-use bolt::packstream::encode::{self, Encode};
+use bolt::packstream::encode;
 use buckets::{Batch, RowSource};
 use bytes::{Bytes, BytesMut};
 use exec::{ApocSummary, Database, DbError, RetryPolicy};
@@ -212,6 +212,8 @@ struct Shared {
     permits: Semaphore,
     /// Set when TTL queries must use `id()` (a server without `elementId`).
     legacy_ids: std::sync::atomic::AtomicBool,
+    /// Whether the server takes UTC datetimes (Bolt 5, or 4.4 with the utc patch).
+    utc: bool,
     /// Each distinct statement is logged once, as Python does.
     logged: Mutex<hashbrown::HashSet<String>>,
 }
@@ -278,6 +280,7 @@ impl Neo4jWriter {
             ..RetryPolicy::default()
         };
         let lenient = opts.lenient_apoc_errors;
+        let utc = db.utc_datetimes();
         let permits = Semaphore::new(opts.concurrency());
         Neo4jWriter {
             shared: Arc::new(Shared {
@@ -288,6 +291,7 @@ impl Neo4jWriter {
                 progress: Arc::new(Progress::default()),
                 permits,
                 legacy_ids: Default::default(),
+                utc,
                 logged: Mutex::new(Default::default()),
             }),
             batch: Batch::default(),
@@ -410,7 +414,7 @@ impl Neo4jWriter {
             encode::string(&mut buf, "iterate_params");
             encode::map_header(&mut buf, 1);
             encode::string(&mut buf, "earliest_allowed_time");
-            bolt::Value::DateTime(cutoff).encode(&mut buf);
+            buckets::encode_value(&bolt::Value::DateTime(cutoff), &mut buf, shared.utc);
             encode::string(&mut buf, "batched_query");
             encode::string(&mut buf, delete);
             encode::string(&mut buf, "iterable_query");
@@ -542,7 +546,7 @@ impl Shared {
             encode::map_header(&mut buf, 1);
             encode::string(&mut buf, "batched_parameter_sets");
             encode::list_header(&mut buf, n);
-            src.encode_rows(0..n, &mut buf);
+            src.encode_rows(0..n, &mut buf, self.utc);
             encode::string(&mut buf, "batched_query");
             encode::string(&mut buf, &statement);
             encode::string(&mut buf, "iterable_query");
@@ -563,7 +567,7 @@ impl Shared {
                 encode::map_header(&mut buf, 1);
                 encode::string(&mut buf, "rows");
                 encode::list_header(&mut buf, end - start);
-                src.encode_rows(start..end, &mut buf);
+                src.encode_rows(start..end, &mut buf, self.utc);
                 payloads.push(buf.freeze());
                 start = end;
             }
