@@ -60,6 +60,11 @@ pub trait Database: Send + Sync + 'static {
         true
     }
 
+    /// Whether the driver already retries transient errors itself (then the writer does not, within an attempt).
+    fn retries_transients(&self) -> bool {
+        false
+    }
+
     /// Runs a read query (READ routing on clusters).
     fn run_read<'a>(
         &'a self,

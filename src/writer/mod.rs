@@ -273,10 +273,13 @@ impl Neo4jWriter {
         let retry = RetryPolicy {
             max_attempts: opts.max_retry_attempts,
             factor: opts.retry_factor,
-            max_transaction_retry_time: opts
-                .driver
-                .max_transaction_retry_time
-                .unwrap_or(std::time::Duration::from_secs(30)),
+            max_transaction_retry_time: if db.retries_transients() {
+                std::time::Duration::ZERO
+            } else {
+                opts.driver
+                    .max_transaction_retry_time
+                    .unwrap_or(std::time::Duration::from_secs(30))
+            },
             ..RetryPolicy::default()
         };
         let lenient = opts.lenient_apoc_errors;
