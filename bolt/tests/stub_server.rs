@@ -716,3 +716,60 @@ async fn idle_connections_get_a_liveness_reset() {
     d.close().await;
     s.assert_ok();
 }
+
+#[tokio::test]
+async fn a_failed_reset_makes_the_connection_defunct() {
+    let s = StubServer::start(|i, mut c: StubConn| async move {
+        c.accept(5, 4).await?;
+        if i > 0 {
+            return c.serve_auto_commit().await;
+        }
+        c.expect("RUN").await?;
+        c.expect("PULL").await?;
+        c.failure("Neo.ClientError.Statement.SyntaxError", "bad")
+            .await?;
+        c.ignored().await?;
+        // The next query brings the one RESET; refuse it.
+        c.expect("RESET").await?;
+        c.expect("RUN").await?;
+        c.expect("PULL").await?;
+        c.failure("Neo.DatabaseError.General.UnknownError", "cannot reset")
+            .await?;
+        c.drain().await
+    })
+    .await;
+    let d = connect(&s).await;
+    let e = d.run(Query::new("bad").auto_commit()).await.unwrap_err();
+    assert_eq!(e.code(), Some("Neo.ClientError.Statement.SyntaxError"));
+    // RUN/PULL behind the failed RESET are lost with the connection: retried on a new one.
+    let r = d
+        .run(Query::new("RETURN 1").auto_commit().idempotent())
+        .await
+        .unwrap();
+    assert_eq!(r.single("n"), Some(&Value::Integer(0)));
+    assert_eq!(s.connections(), 2);
+    d.close().await;
+    s.assert_ok();
+}
+
+#[tokio::test]
+async fn server_closing_during_hello_is_reported() {
+    let s = StubServer::start(|_, mut c: StubConn| async move {
+        c.handshake(&[0, 0, 4, 5]).await?;
+        c.expect("HELLO").await?;
+        c.exit().await
+    })
+    .await;
+    let e = Driver::connect(config(&s.uri("bolt"))).await.unwrap_err();
+    assert!(
+        matches!(
+            e,
+            Error::ConnectionLost {
+                commit_unknown: false,
+                ..
+            }
+        ),
+        "{e:?}"
+    );
+    s.assert_ok();
+}
