@@ -25,14 +25,17 @@ pub enum Value {
     List(Vec<Value>),
     /// A map with string keys.
     Map(Map),
+    // The graph structures are boxed: inline they made every `Value` 192 bytes, which every list element and
+    // map entry of a decoded result paid for. Patterns such as `Value::Node(n)` still work (`n.labels`
+    // derefs through the box); construct with `Box::new` or `Value::from(node)`.
     /// A graph node.
-    Node(Node),
+    Node(Box<Node>),
     /// A graph relationship.
-    Relationship(Relationship),
+    Relationship(Box<Relationship>),
     /// A relationship inside a path, without its endpoints.
-    UnboundRelationship(UnboundRelationship),
+    UnboundRelationship(Box<UnboundRelationship>),
     /// A path.
-    Path(Path),
+    Path(Box<Path>),
     /// A calendar date: days since 1970-01-01.
     Date(Date),
     /// A time with an offset.
@@ -309,9 +312,6 @@ from_impl! {
     Vec<Value> => List,
     Map => Map,
     Bytes => Bytes,
-    Node => Node,
-    Relationship => Relationship,
-    Path => Path,
     Date => Date,
     Time => Time,
     LocalTime => LocalTime,
@@ -322,6 +322,23 @@ from_impl! {
     Point2D => Point2D,
     Point3D => Point3D,
 }
+
+macro_rules! from_boxed {
+    ($($t:ident),*) => {$(
+        impl From<$t> for Value {
+            fn from(v: $t) -> Self {
+                Value::$t(Box::new(v))
+            }
+        }
+        impl From<Box<$t>> for Value {
+            fn from(v: Box<$t>) -> Self {
+                Value::$t(v)
+            }
+        }
+    )*};
+}
+
+from_boxed!(Node, Relationship, UnboundRelationship, Path);
 
 impl From<&str> for Value {
     fn from(v: &str) -> Self {
@@ -356,5 +373,27 @@ impl From<Vec<i64>> for Value {
 impl From<Vec<f64>> for Value {
     fn from(v: Vec<f64>) -> Self {
         Value::List(v.into_iter().map(Value::Float).collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn value_stays_small() {
+        // A decoded result is mostly `Value`s in lists and map entries; the largest inline variant is `Map`.
+        assert!(
+            std::mem::size_of::<Value>() <= 80,
+            "{}",
+            std::mem::size_of::<Value>()
+        );
+        let n = Node {
+            id: 1,
+            labels: vec!["A".into()],
+            properties: Map::new(),
+            element_id: None,
+        };
+        assert_eq!(Value::from(n.clone()), Value::Node(Box::new(n)));
     }
 }

@@ -277,7 +277,7 @@ async fn graph_values(d: &Driver, label: &str) -> (Node, Relationship, Path) {
     let Some(Value::Path(p)) = r.single("p").cloned() else {
         panic!("{r:?}")
     };
-    (a, rel, p)
+    (*a, *rel, *p)
 }
 
 #[tokio::test]

@@ -340,7 +340,7 @@ impl Decoder {
         let bad =
             |what: &str| DecodeError::Struct(format!("{what} (tag 0x{tag:02X}) with {n} field(s)"));
         let v = match (tag, n) {
-            (b'N', 3 | 4) => Value::Node(self.node(n)?),
+            (b'N', 3 | 4) => Value::Node(Box::new(self.node(n)?)),
             (b'R', 5 | 8) => {
                 let (id, start_node_id, end_node_id) = (self.int()?, self.int()?, self.int()?);
                 let (rel_type, properties) = (self.string()?, self.map()?);
@@ -349,7 +349,7 @@ impl Decoder {
                 } else {
                     (None, None, None)
                 };
-                Value::Relationship(Relationship {
+                Value::Relationship(Box::new(Relationship {
                     id,
                     start_node_id,
                     end_node_id,
@@ -358,17 +358,17 @@ impl Decoder {
                     element_id,
                     start_node_element_id,
                     end_node_element_id,
-                })
+                }))
             }
-            (b'r', 3 | 4) => Value::UnboundRelationship(self.unbound(n)?),
+            (b'r', 3 | 4) => Value::UnboundRelationship(Box::new(self.unbound(n)?)),
             (b'P', 3) => {
                 let nodes = self.list()?.into_iter().map(|v| match v {
-                    Value::Node(n) => Ok(n),
+                    Value::Node(n) => Ok(*n),
                     _ => Err(bad("path with a non-node")),
                 });
                 let nodes = nodes.collect::<R<Vec<_>>>()?;
                 let rels = self.list()?.into_iter().map(|v| match v {
-                    Value::UnboundRelationship(r) => Ok(r),
+                    Value::UnboundRelationship(r) => Ok(*r),
                     _ => Err(bad("path with a non-relationship")),
                 });
                 let rels = rels.collect::<R<Vec<_>>>()?;
@@ -376,11 +376,11 @@ impl Decoder {
                     Value::Integer(i) => Ok(i),
                     _ => Err(bad("path with a non-integer index")),
                 });
-                Value::Path(Path {
+                Value::Path(Box::new(Path {
                     nodes,
                     rels,
                     indices: indices.collect::<R<Vec<_>>>()?,
-                })
+                }))
             }
             (b'D', 1) => Value::Date(Date { days: self.int()? }),
             (b'T', 2) => Value::Time(Time {
