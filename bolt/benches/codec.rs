@@ -91,6 +91,7 @@ fn bench(c: &mut Criterion) {
     buf.clear();
     encode_direct(&mut buf, &rows);
     let params = buf.clone().freeze();
+    eprintln!("encoded batch: {} bytes", params.len());
     let mut out = BytesMut::with_capacity(1 << 20);
     g.bench_function("run_message_preencoded_chunked", |b| {
         b.iter(|| {
