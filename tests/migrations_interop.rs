@@ -147,13 +147,7 @@ fn constraints(db: &Db, label: &str) -> Vec<Vec<String>> {
 }
 
 fn indexes(db: &Db, label: &str) -> Vec<String> {
-    let mut v: Vec<String> = db
-        .q(&format!("SHOW INDEXES YIELD name, labelsOrTypes, owningConstraint WHERE labelsOrTypes = ['{label}'] AND owningConstraint IS NULL RETURN name"))
-        .into_iter()
-        .map(|r| r[0].as_str().unwrap_or_default().to_owned())
-        .collect();
-    v.sort();
-    v
+    db.indexes_on(label).into_iter().map(|(n, _)| n).collect()
 }
 
 /// The described operations of `make --dry-run`, sorted (Python's order follows set iteration).
