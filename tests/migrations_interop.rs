@@ -24,6 +24,11 @@ fn serial() -> std::sync::MutexGuard<'static, ()> {
 
 /// A project with one pipeline over labels unique to the test (`<tag>Person`, `<tag>City`, …).
 fn project(tag: &str) -> Project {
+    project_with(tag, "")
+}
+
+/// The same, with more interpretations appended (YAML list items indented by 6).
+fn project_with(tag: &str, extra: &str) -> Project {
     let p = Project::new("");
     let up = tag.to_uppercase();
     std::fs::create_dir_all(p.dir.path().join("pipelines")).unwrap();
@@ -61,14 +66,7 @@ fn project(tag: &str) -> Project {
           label: !jmespath tag
         relationship_key:
           kind: !jmespath kind
-      - type: switch
-        switch_on: !jmespath kind
-        cases:
-          a:
-            type: properties
-            properties:
-              a_only: !jmespath a
-"
+{extra}"
     );
     std::fs::write(p.dir.path().join("pipelines/people.yaml"), pipeline).unwrap();
     let project = std::fs::read_to_string(p.file()).unwrap();
@@ -90,6 +88,25 @@ fn labels(tag: &str) -> Vec<String> {
 fn types(tag: &str) -> Vec<String> {
     let up = tag.to_uppercase();
     vec![format!("{up}_LIVES_IN"), format!("{up}_TAGGED")]
+}
+
+/// Cleans up after a test even when it fails: the tag's labels, types and indexes, and the bookkeeping of
+/// every migration file of the project (squashes included).
+struct Cleanup<'a> {
+    tag: &'a str,
+    project: &'a Project,
+}
+
+impl Drop for Cleanup<'_> {
+    fn drop(&mut self) {
+        let names = std::fs::read_dir(self.project.migrations())
+            .map(|d| {
+                d.filter_map(|e| Some(e.ok()?.path().file_stem()?.to_string_lossy().into_owned()))
+                    .collect::<Vec<_>>()
+            })
+            .unwrap_or_default();
+        cleanup(&Db::connect(), self.tag, &names);
+    }
 }
 
 fn cleanup(db: &Db, tag: &str, names: &[String]) {
@@ -177,6 +194,54 @@ fn both_infer_the_same_first_migration() {
         "{ours}"
     );
     assert!(migration_names(&p).is_empty(), "--dry-run writes nothing");
+    assert_same_files(&p);
+}
+
+/// The operation blocks of a migration file, sorted (both tools write sorted keys; the order of the
+/// operations follows Python's set iteration).
+fn operation_blocks(file: &str) -> Vec<String> {
+    let ops = file.split("\noperations:\n").nth(1).unwrap_or_default();
+    let ops = ops.split("\nreplaces:").next().unwrap_or_default();
+    let mut blocks: Vec<String> = ops
+        .split("- arguments:")
+        .filter(|b| !b.trim().is_empty())
+        .map(|b| b.trim_end().to_owned())
+        .collect();
+    blocks.sort();
+    blocks
+}
+
+/// `make` by each tool writes the same operations (arguments included).
+fn assert_same_files(p: &Project) {
+    ok(&p.python(&["migrations", "make"]));
+    let names = migration_names(p);
+    assert_eq!(names.len(), 1);
+    let path = p.migrations().join(format!("{}.yaml", names[0]));
+    let theirs = std::fs::read_to_string(&path).unwrap();
+    std::fs::remove_file(&path).unwrap();
+    ok(&p.rust(&["migrations", "make"]));
+    let names = migration_names(p);
+    let path = p.migrations().join(format!("{}.yaml", names[0]));
+    let ours = std::fs::read_to_string(&path).unwrap();
+    std::fs::remove_file(&path).unwrap();
+    assert_eq!(
+        operation_blocks(&ours),
+        operation_blocks(&theirs),
+        "ours:\n{ours}\npython:\n{theirs}"
+    );
+    assert!(ours.starts_with("dependencies: []\nname: '"), "{ours}");
+}
+
+#[test]
+#[ignore = "core's schema inference drops `properties` inside a switch branch that has no source_node of \
+            its own; Python adds them to the enclosing source node (src/schema.rs, owned by core)"]
+fn switch_branch_properties_go_to_the_enclosing_source_node_like_python() {
+    let _serial = serial();
+    let p = project_with(
+        "MiSw",
+        "      - type: switch\n        switch_on: !jmespath kind\n        cases:\n          a:\n            type: properties\n            properties:\n              a_only: !jmespath a\n",
+    );
+    assert_same_files(&p);
 }
 
 #[test]
@@ -186,6 +251,7 @@ fn python_migrated_database_is_fully_applied_for_us() {
     let tag = "MiPy";
     cleanup(&db, tag, &[]);
     let p = project(tag);
+    let _cleanup = Cleanup { tag, project: &p };
     ok(&p.python(&["migrations", "make"]));
     let names = migration_names(&p);
     assert_eq!(names.len(), 1);
@@ -212,6 +278,7 @@ fn our_migrations_are_read_applied_and_seen_as_applied_by_python() {
     let tag = "MiRs";
     cleanup(&db, tag, &[]);
     let p = project(tag);
+    let _cleanup = Cleanup { tag, project: &p };
     let made = ok(&p.rust(&["migrations", "make"]));
     assert!(made.contains("Migration written to "), "{made}");
     let names = migration_names(&p);
@@ -273,6 +340,7 @@ fn a_second_migration_and_a_squash_stay_in_step_with_python() {
     let tag = "MiSq";
     cleanup(&db, tag, &[]);
     let p = project(tag);
+    let _cleanup = Cleanup { tag, project: &p };
     ok(&p.rust(&["migrations", "make"]));
     // Change the pipeline: a new property on the person, a new index; wait a second for a new name.
     std::thread::sleep(std::time::Duration::from_millis(1100));

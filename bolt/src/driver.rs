@@ -269,13 +269,15 @@ impl Driver {
         let table = self.table(router, db, read, deadline).await?;
         let mut candidates = if read { table.readers } else { table.writers };
         // Least-loaded first.
-        let mut load: Vec<(usize, Address)> = Vec::with_capacity(candidates.len());
+        // Least-loaded first, ties broken at random so concurrent callers spread out.
+        let mut load: Vec<(usize, u64, Address)> = Vec::with_capacity(candidates.len());
         for a in candidates.drain(..) {
-            load.push((self.pool(&a)?.in_use(), a));
+            let tie = (crate::retry::random_unit() * 1e9) as u64;
+            load.push((self.pool(&a)?.in_use(), tie, a));
         }
-        load.sort_by_key(|(n, _)| *n);
+        load.sort_by_key(|(n, t, _)| (*n, *t));
         let mut last = None;
-        for (_, a) in load {
+        for (_, _, a) in load {
             match self.pool(&a)?.acquire(exclusive, deadline).await {
                 Ok(l) => return Ok(l),
                 Err(e) if e.is_address_failure() => {

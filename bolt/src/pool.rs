@@ -83,13 +83,14 @@ impl Pool {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Connections in use (for least-loaded server choice in routing).
+    /// Connections in use or being opened (for least-loaded server choice in routing).
     pub fn in_use(&self) -> usize {
-        self.lock()
-            .conns
-            .iter()
-            .map(|c| c.in_flight.load(Ordering::Acquire))
-            .sum()
+        let st = self.lock();
+        st.opening
+            + st.conns
+                .iter()
+                .map(|c| c.in_flight.load(Ordering::Acquire))
+                .sum::<usize>()
     }
 
     fn expired(&self, c: &Connection) -> bool {

@@ -33,7 +33,7 @@ impl Default for RetryPolicy {
 }
 
 /// A small xorshift generator: jitter needs no cryptographic quality, and this avoids a dependency.
-fn random_unit() -> f64 {
+pub(crate) fn random_unit() -> f64 {
     use std::cell::Cell;
     thread_local! {
         static STATE: Cell<u64> = Cell::new({

@@ -5,7 +5,6 @@ pub mod cli;
 pub mod driver;
 pub mod file;
 pub mod graph;
-pub mod infer;
 pub mod neo4j;
 pub mod operation;
 pub mod schema;

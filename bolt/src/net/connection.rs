@@ -570,6 +570,7 @@ impl Connection {
                 sink: Some(tx.clone()),
             });
         }
+        tracing::trace!(first_pos = w.pos + 1 - pendings.len() as u64, tags = ?pendings.iter().map(|p| p.tag).collect::<Vec<_>>(), needs_reset, "send");
         // Register before writing: the reader must know what a response answers before it can arrive.
         for p in pendings {
             if w.pending.send(p).is_err() {
@@ -651,11 +652,18 @@ async fn read_loop(
             let Some(head) = queue.pop_front() else {
                 break 'outer "internal: empty queue".into();
             };
+            tracing::trace!(pos = head.pos, tag = head.tag, resp = ?resp, "summary");
+            let mut resp = resp;
             {
                 let mut st = shared.lock().unwrap_or_else(|p| p.into_inner());
                 match &resp {
                     Response::Failure(_) if head.tag == tag::RESET => {
                         break 'outer "RESET failed".into();
+                    }
+                    // A request reaching a server already in the failed state was not executed, whatever
+                    // the server says (Neo4j 5 answers a BEGIN there with Request.Invalid, then closes).
+                    Response::Failure(_) if st.server == ServerState::Failed => {
+                        resp = Response::Ignored
                     }
                     Response::Failure(_) => {
                         st.last_failure_pos = st.last_failure_pos.max(head.pos);
@@ -695,8 +703,29 @@ async fn read_loop(
         }
     };
     tracing::debug!(reason, "connection closed");
-    let mut st = shared.lock().unwrap_or_else(|p| p.into_inner());
-    st.defunct.get_or_insert(reason);
+    let failed = {
+        let mut st = shared.lock().unwrap_or_else(|p| p.into_inner());
+        st.defunct.get_or_insert(reason);
+        st.server == ServerState::Failed
+    };
+    // Requests queued behind a FAILURE (and before any RESET) were certainly not executed: report them as
+    // IGNORED so callers can re-send them. (Neo4j 5 closes the connection when a BEGIN arrives in the
+    // failed state instead of ignoring it, which is what ends a pipeline of several transactions.)
+    prx.close();
+    while let Ok(p) = prx.try_recv() {
+        queue.push_back(p);
+    }
+    let mut failed = failed;
+    for p in queue {
+        if p.tag == tag::RESET {
+            failed = false;
+        } else if failed && let Some(s) = &p.sink {
+            let _ = s.send(Event {
+                idx: p.idx,
+                resp: Response::Ignored,
+            });
+        }
+    }
     // Dropping the queue and the channel drops every sink: waiting callers see the end of their responses.
 }
 
