@@ -660,7 +660,12 @@ impl<'a, C: Cypher> Migrator<'a, C> {
                     if waited >= self.lock_timeout {
                         return Err(RunError::LockHeld { waited });
                     }
-                    tracing::info!("waiting for the migration lock held by another run");
+                    if pause == Duration::from_millis(50) {
+                        tracing::warn!(
+                            "another `migrations run` holds the migration lock; waiting up to {:?}",
+                            self.lock_timeout
+                        );
+                    }
                     tokio::time::sleep(pause.min(self.lock_timeout.saturating_sub(waited))).await;
                     pause = (pause * 2).min(Duration::from_secs(2));
                 }
