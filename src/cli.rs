@@ -146,7 +146,6 @@ pub fn main() -> anyhow::Result<ExitCode> {
                 .build()?;
             rt.block_on(run(args))
         }
-        Command::Migrations(args) => crate::migrations::cli::run(args),
         Command::Show(args) => {
             init_logging(args.json, 0);
             show(args)
