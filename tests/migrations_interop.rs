@@ -412,3 +412,111 @@ fn without_a_terminal_renames_are_answered_no_like_python() {
         "{ours}"
     );
 }
+
+/// A deterministic pseudo-random operation (a small alphabet, so that reductions happen often).
+fn random_operation(seed: &mut u64) -> String {
+    let mut next = |n: u64| {
+        *seed = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (*seed >> 33) % n
+    };
+    let t = ["A", "B"][next(2) as usize];
+    let r = ["R", "S"][next(2) as usize];
+    let (p, q) = (
+        ["x", "y"][next(2) as usize],
+        ["x", "y", "z"][next(3) as usize],
+    );
+    match next(14) {
+        0 => format!(
+            "- arguments:\n    keys: !!set\n      id: null\n    name: {t}\n    properties: !!set\n      {p}: null\n  operation: CreateNodeType\n"
+        ),
+        1 => format!("- arguments:\n    name: {t}\n  operation: DropNodeType\n"),
+        2 => format!(
+            "- arguments:\n    new_type: {}\n    old_type: {t}\n  operation: RenameNodeType\n",
+            if t == "A" { "B" } else { "A" }
+        ),
+        3 => format!(
+            "- arguments:\n    default: null\n    node_type: {t}\n    property_name: {p}\n  operation: AddNodeProperty\n"
+        ),
+        4 => format!(
+            "- arguments:\n    node_type: {t}\n    property_name: {p}\n  operation: DropNodeProperty\n"
+        ),
+        5 => format!(
+            "- arguments:\n    new_property_name: {q}\n    node_type: {t}\n    old_property_name: {p}\n  operation: RenameNodeProperty\n"
+        ),
+        6 => format!(
+            "- arguments:\n    field_name: {p}\n    node_type: {t}\n  operation: AddAdditionalNodePropertyIndex\n"
+        ),
+        7 => format!(
+            "- arguments:\n    keys: !!set {{}}\n    name: {r}\n    properties: !!set {{}}\n  operation: CreateRelationshipType\n"
+        ),
+        8 => format!("- arguments:\n    name: {r}\n  operation: DropRelationshipType\n"),
+        9 => format!(
+            "- arguments:\n    new_type: {}\n    old_type: {r}\n  operation: RenameRelationshipType\n",
+            if r == "R" { "S" } else { "R" }
+        ),
+        10 => format!(
+            "- arguments:\n    default: 1\n    property_name: {p}\n    relationship_type: {r}\n  operation: AddRelationshipProperty\n"
+        ),
+        11 => format!(
+            "- arguments:\n    property_name: {p}\n    relationship_type: {r}\n  operation: DropRelationshipProperty\n"
+        ),
+        12 => format!(
+            "- arguments:\n    new_property_name: {q}\n    old_property_name: {p}\n    relationship_type: {r}\n  operation: RenameRelationshipProperty\n"
+        ),
+        _ => format!(
+            "- arguments:\n    field_name: {p}\n    relationship_type: {r}\n  operation: DropAdditionalRelationshipPropertyIndex\n"
+        ),
+    }
+}
+
+/// The `operations:` part of a migration file, verbatim (order matters here).
+fn operations_text(file: &str) -> String {
+    let ops = file.split("\noperations:").nth(1).unwrap_or_default();
+    ops.split("\nreplaces:")
+        .next()
+        .unwrap_or_default()
+        .to_owned()
+}
+
+#[test]
+fn squash_optimises_exactly_like_python() {
+    // No database: squash only reads and writes files.
+    let mut seed = 0x5eed_u64;
+    for case in 0..8 {
+        let ours = Project::new("");
+        let theirs = Project::new("");
+        let mut previous: Option<String> = None;
+        for m in 0..3 {
+            let name = format!("c{case}_m{m}");
+            let ops: String = (0..5).map(|_| random_operation(&mut seed)).collect();
+            let deps = previous
+                .as_ref()
+                .map_or("[]".to_string(), |p| format!("\n- {p}"));
+            let text =
+                format!("dependencies: {deps}\nname: {name}\noperations:\n{ops}replaces: []\n");
+            ours.migration(&name, &text);
+            theirs.migration(&name, &text);
+            previous = Some(name);
+        }
+        let from = format!("c{case}_m0");
+        let out_ours = ok(&ours.rust(&["migrations", "squash", "--from", &from]));
+        let out_theirs = ok(&theirs.python(&["migrations", "squash", "--from", &from]));
+        let file = format!("squash_from_{from}.yaml");
+        let a = std::fs::read_to_string(ours.migrations().join(&file)).unwrap();
+        let b = std::fs::read_to_string(theirs.migrations().join(&file)).unwrap();
+        assert_eq!(
+            operations_text(&a),
+            operations_text(&b),
+            "case {case}\nours:\n{a}\npython:\n{b}"
+        );
+        let described = |o: &str| {
+            o.lines()
+                .filter(|l| l.starts_with("  - "))
+                .map(str::to_owned)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(described(&out_ours), described(&out_theirs), "case {case}");
+    }
+}
