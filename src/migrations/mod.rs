@@ -1,5 +1,4 @@
 //! Migrations: files, the migration graph, schema diff and execution on Neo4j (spec §6).
-#![allow(dead_code)] // Parts are wired to the CLI as the project loader and schema inference land.
 
 pub mod cli;
 pub mod driver;

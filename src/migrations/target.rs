@@ -8,8 +8,6 @@ use crate::project::{LoadError, Project};
 /// A Neo4j target, ready to connect.
 #[derive(Debug, Clone)]
 pub struct Target {
-    /// The target's name in the project.
-    pub name: String,
     /// Driver configuration (URI, credentials, driver options).
     pub config: bolt::Config,
     /// `database_name` (default `neo4j`).
@@ -147,7 +145,6 @@ pub fn target(project: &Project, name: &str) -> Result<Target, TargetError> {
     }
     bolt::warn_unknown_options(unknown);
     Ok(Target {
-        name: name.to_owned(),
         config,
         database,
         options,
