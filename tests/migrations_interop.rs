@@ -399,7 +399,7 @@ fn without_a_terminal_renames_are_answered_no_like_python() {
         "0001_old",
         "dependencies: []\nname: '0001_old'\noperations:\n- arguments:\n    keys: !!set\n      id: null\n    name: MiRenOld\n    properties: !!set\n      gone: null\n  operation: CreateNodeType\n- arguments:\n    keys: !!set\n      id: null\n    name: MiRenPerson\n    properties: !!set\n      old_name: null\n  operation: CreateNodeType\nreplaces: []\n",
     );
-    let ours = ok(&p.rust(&["migrations", "make", "--dry-run"]));
+    let ours = ok(&p.rust(&["migrations", "make", "--dry-run", "-n"]));
     let theirs = ok(&p.python(&["migrations", "make", "--dry-run", "-n"]));
     assert_eq!(
         described(&ours),

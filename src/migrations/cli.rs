@@ -36,12 +36,15 @@ pub enum MigrationsCommand {
     Squash(SquashArgs),
 }
 
-/// The project file option every command takes.
+/// The options every migrations command takes.
 #[derive(Debug, Args)]
 pub struct ProjectArg {
     /// The project file (nodestream.yaml).
     #[arg(short = 'p', long = "project", default_value = "nodestream.yaml")]
     pub project: PathBuf,
+    /// Ask nothing (Python's global option; `make` then answers "no" to rename questions).
+    #[arg(short = 'n', long = "no-interaction")]
+    pub no_interaction: bool,
 }
 
 /// `migrations make`
@@ -52,9 +55,6 @@ pub struct MakeArgs {
     /// Don't generate the migration file, just output the detected changes.
     #[arg(long)]
     dry_run: bool,
-    /// Answer "no" to every rename question.
-    #[arg(short = 'n', long = "no-interaction")]
-    no_interaction: bool,
 }
 
 /// `migrations run`
@@ -204,7 +204,7 @@ fn make(a: MakeArgs) -> anyhow::Result<ExitCode> {
     let project = project_schema(&Project::load(&a.project.project)?)?;
     let mut no = schema::AlwaysNo;
     let mut term = Terminal;
-    let q: &mut dyn Questions = if a.no_interaction || !std::io::stdin().is_terminal() {
+    let q: &mut dyn Questions = if a.project.no_interaction || !std::io::stdin().is_terminal() {
         &mut no
     } else {
         &mut term
