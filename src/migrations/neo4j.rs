@@ -787,7 +787,9 @@ impl<'a, C: Cypher> Migrator<'a, C> {
                 m.replaces
                     .iter()
                     .map(String::as_str)
-                    .filter(|r| !now_completed.contains(*r)),
+                    // Only names the project still has: Python crashes on recorded names it lacks,
+                    // and projects often delete the files a squash replaced.
+                    .filter(|r| !now_completed.contains(*r) && graph.get(r).is_some()),
             );
             let ran = self.execute_migration(m, &names).await?;
             now_completed.extend(names.iter().map(|n| n.to_string()));
@@ -1412,6 +1414,27 @@ mod tests {
                 >= 2,
             "retried"
         );
+    }
+
+    #[test]
+    fn squash_whose_replaced_files_are_gone_records_only_itself() {
+        let r = Recorder::default();
+        let g = MigrationGraph::new([
+            migration("s", vec![], &[], &["a", "b"]),
+            migration("c", vec![], &[], &[]),
+        ])
+        .unwrap();
+        let executed =
+            block_on(Migrator::new(&r, Options::default()).run_pending(&g, |_| {})).unwrap();
+        assert_eq!(executed, ["c", "s"]);
+        let recorded: Vec<_> = r
+            .log
+            .borrow()
+            .iter()
+            .filter(|s| s.text.starts_with("MERGE"))
+            .map(|s| s.params[0].1.clone())
+            .collect();
+        assert_eq!(recorded, ["c", "s"].map(|n| bolt::Value::String(n.into())));
     }
 
     #[test]
