@@ -12,6 +12,86 @@ use std::sync::Arc;
 /// A record or any value inside one.
 pub type Var = Rcvar;
 
+/// The header of a CSV file: names in order and the column of each name.
+#[derive(Debug)]
+pub struct CsvHeaders {
+    names: Vec<String>,
+    index: std::collections::HashMap<String, usize>,
+}
+
+impl CsvHeaders {
+    /// From the header row; a repeated name refers to its last column (as Python's `DictReader`).
+    pub fn new(names: Vec<String>) -> Self {
+        let index = names
+            .iter()
+            .enumerate()
+            .map(|(i, n)| (n.clone(), i))
+            .collect();
+        CsvHeaders { names, index }
+    }
+
+    /// Number of columns.
+    pub fn columns(&self) -> usize {
+        self.names.len()
+    }
+}
+
+/// A CSV row kept as read: fields become values only when an expression needs the whole record.
+#[derive(Debug)]
+pub struct CsvDoc {
+    headers: Arc<CsvHeaders>,
+    row: csv::StringRecord,
+    var: std::sync::OnceLock<Var>,
+}
+
+/// A document: a value, or a CSV row whose fields are read lazily (plain field names need no conversion).
+#[derive(Debug, Clone)]
+pub enum Doc {
+    /// Any value.
+    Var(Var),
+    /// A CSV row.
+    Csv(Arc<CsvDoc>),
+}
+
+impl Doc {
+    /// A CSV row under its header.
+    pub fn csv(headers: Arc<CsvHeaders>, row: csv::StringRecord) -> Doc {
+        Doc::Csv(Arc::new(CsvDoc {
+            headers,
+            row,
+            var: std::sync::OnceLock::new(),
+        }))
+    }
+
+    /// The whole document as a value (built once for a CSV row).
+    pub fn var(&self) -> Var {
+        match self {
+            Doc::Var(v) => v.clone(),
+            Doc::Csv(c) => c
+                .var
+                .get_or_init(|| {
+                    let mut m = BTreeMap::new();
+                    for (i, name) in c.headers.names.iter().enumerate() {
+                        // Missing trailing cells are null, as Python's DictReader gives None.
+                        let v = c.row.get(i).map_or_else(null, string);
+                        m.insert(name.clone(), v);
+                    }
+                    Arc::new(Variable::Object(m))
+                })
+                .clone(),
+        }
+    }
+
+    /// A CSV cell by column name: `Some(None)` for a missing trailing cell; `None` when this is not a CSV
+    /// row or the column does not exist.
+    fn csv_field(&self, name: &str) -> Option<Option<&str>> {
+        match self {
+            Doc::Csv(c) => c.headers.index.get(name).map(|&i| c.row.get(i)),
+            Doc::Var(_) => None,
+        }
+    }
+}
+
 /// The null value.
 pub fn null() -> Var {
     thread_local! {
@@ -331,14 +411,25 @@ impl JmesPath {
     }
 
     /// Evaluates against a document.
-    pub fn search(&self, doc: &Var) -> Result<Var, String> {
-        if let Some(field) = &self.field
-            && let Variable::Object(map) = &**doc
-        {
-            return Ok(map.get(field).cloned().unwrap_or_else(null));
+    pub fn search(&self, doc: &Doc) -> Result<Var, String> {
+        if let Some(field) = &self.field {
+            match doc {
+                Doc::Var(v) => {
+                    if let Variable::Object(map) = &**v {
+                        return Ok(map.get(field).cloned().unwrap_or_else(null));
+                    }
+                }
+                Doc::Csv(c) => {
+                    return Ok(match c.headers.index.get(field) {
+                        Some(&i) => c.row.get(i).map_or_else(null, string),
+                        None => null(),
+                    });
+                }
+            }
         }
+        let var = doc.var();
         let mut ctx = jmespath::Context::new(self.expr.as_str(), &jmespath::DEFAULT_RUNTIME);
-        jmespath::interpret(doc, self.expr.as_ast(), &mut ctx).map_err(|e| e.to_string())
+        jmespath::interpret(&var, self.expr.as_ast(), &mut ctx).map_err(|e| e.to_string())
     }
 }
 
@@ -419,7 +510,7 @@ pub enum Provider {
 /// What providers read: the document and the record's variables.
 pub struct EvalCtx<'a> {
     /// The current document (record or iterated item).
-    pub document: &'a Var,
+    pub document: &'a Doc,
     /// Variables set by `variables` interpretations.
     pub variables: &'a BTreeMap<String, Var>,
 }
@@ -642,7 +733,7 @@ impl Provider {
         format!(
             "Given {}. Failed on input: {}: {e}",
             self.describe(),
-            py_repr(ctx.document)
+            py_repr(&ctx.document.var())
         )
     }
 
@@ -755,6 +846,25 @@ impl Provider {
                 .collect(),
             Provider::Mapping => Ok(Vec::new()),
         }
+    }
+
+    /// The single value as a Bolt value with `norm` applied; a plain field of a CSV row goes straight from
+    /// the row to the Bolt string (one allocation).
+    pub fn single_bolt(
+        &self,
+        ctx: &EvalCtx<'_>,
+        norm: &Normalizers,
+    ) -> Result<bolt::Value, String> {
+        if let Provider::JmesPath(j) = self
+            && let Some(field) = &j.field
+            && let Some(cell) = ctx.document.csv_field(field)
+        {
+            return Ok(cell.map_or(bolt::Value::Null, |s| {
+                bolt::Value::String(norm.apply_str(s))
+            }));
+        }
+        let v = self.single(ctx)?;
+        Ok(to_bolt(&v, norm))
     }
 
     fn regex_one(
@@ -1003,8 +1113,8 @@ mod tests {
         Provider::from_yaml(&node, "t.yaml").unwrap()
     }
 
-    fn doc(j: serde_json::Value) -> Var {
-        from_json(j)
+    fn doc(j: serde_json::Value) -> Doc {
+        Doc::Var(from_json(j))
     }
 
     #[test]

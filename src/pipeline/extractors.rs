@@ -1,6 +1,6 @@
 //! Extractors (spec §2.3): files (streamed, with gzip/bzip2), iterables, ranges and TTL configurations.
 
-use crate::interpreter::values::{self, Var};
+use crate::interpreter::values::{self, CsvHeaders, Doc, Var};
 use crate::model::{GraphObjectType, TimeToLiveConfiguration};
 use crate::project::yaml::{ScalarValue, YamlNode};
 use crate::project::{LoadError, boolean, check_keys, string_list};
@@ -13,7 +13,7 @@ use std::sync::Arc;
 /// What an extractor emits.
 pub enum Extracted {
     /// A data record.
-    Data(Var),
+    Data(Doc),
     /// A TTL configuration.
     Ttl(TimeToLiveConfiguration),
 }
@@ -272,7 +272,7 @@ impl Extractor {
         match self {
             Extractor::Iterable(items) => {
                 for i in items {
-                    emit(Extracted::Data(i.clone()))?;
+                    emit(Extracted::Data(Doc::Var(i.clone())))?;
                 }
             }
             Extractor::Range { start, stop, step } => {
@@ -280,7 +280,7 @@ impl Extractor {
                 while (*step > 0 && i < *stop) || (*step < 0 && i > *stop) {
                     let mut m = BTreeMap::new();
                     m.insert("index".to_string(), Arc::new(Variable::Number(i.into())));
-                    emit(Extracted::Data(Arc::new(Variable::Object(m))))?;
+                    emit(Extracted::Data(Doc::Var(Arc::new(Variable::Object(m)))))?;
                     i += step;
                 }
             }
@@ -370,7 +370,7 @@ pub fn read_file(
             match reader.read_to_string(&mut text) {
                 Err(e) => Err(Err(e.to_string())),
                 Ok(_) => match serde_json::from_str::<serde_json::Value>(&text) {
-                    Ok(v) => wrapped(Extracted::Data(values::from_json(v))).map_err(Ok),
+                    Ok(v) => wrapped(Extracted::Data(Doc::Var(values::from_json(v)))).map_err(Ok),
                     Err(e) => Err(Err(e.to_string())),
                 },
             }
@@ -380,7 +380,7 @@ pub fn read_file(
             match reader.read_to_string(&mut text) {
                 Err(e) => Err(Err(e.to_string())),
                 Ok(_) => match crate::project::yaml::load_str(&text, &path.display().to_string()) {
-                    Ok(v) => wrapped(Extracted::Data(values::from_yaml(&v))).map_err(Ok),
+                    Ok(v) => wrapped(Extracted::Data(Doc::Var(values::from_yaml(&v)))).map_err(Ok),
                     Err(e) => Err(Err(e.to_string())),
                 },
             }
@@ -391,14 +391,14 @@ pub fn read_file(
                 return Ok(());
             }
             match serde_json::from_str::<serde_json::Value>(t) {
-                Ok(v) => wrapped(Extracted::Data(values::from_json(v))).map_err(Ok),
+                Ok(v) => wrapped(Extracted::Data(Doc::Var(values::from_json(v)))).map_err(Ok),
                 Err(e) => Err(Err(e.to_string())),
             }
         }),
         _ => read_lines(reader, &mut |line| {
             let mut m = BTreeMap::new();
             m.insert("line".to_string(), values::string(line.trim()));
-            wrapped(Extracted::Data(Arc::new(Variable::Object(m)))).map_err(Ok)
+            wrapped(Extracted::Data(Doc::Var(Arc::new(Variable::Object(m))))).map_err(Ok)
         }),
     };
     match result {
@@ -438,29 +438,29 @@ fn read_csv(
         .flexible(true)
         .buffer_capacity(1 << 16)
         .from_reader(reader);
-    let headers: Vec<String> = match r.headers() {
-        Ok(h) => h.iter().map(str::to_string).collect(),
+    let headers = match r.headers() {
+        Ok(h) => Arc::new(CsvHeaders::new(h.iter().map(str::to_string).collect())),
         Err(e) => return Err(Err(e.to_string())),
     };
-    let mut rec = csv::StringRecord::new();
+    let (mut bytes, mut fields) = (256, headers_len(&headers));
     loop {
+        // Each row keeps its own record (moved into the document); size it like the previous row.
+        let mut rec = csv::StringRecord::with_capacity(bytes, fields);
         match r.read_record(&mut rec) {
             Ok(false) => return Ok(()),
             Ok(true) => {
+                bytes = rec.as_slice().len().max(16);
+                fields = rec.len().max(1);
                 // Excel dialect: every cell is a string; missing trailing cells are null; extra cells dropped.
-                let mut m = BTreeMap::new();
-                for (i, h) in headers.iter().enumerate() {
-                    let v = match rec.get(i) {
-                        Some(s) => Arc::new(Variable::String(s.to_string())),
-                        None => values::null(),
-                    };
-                    m.insert(h.clone(), v);
-                }
-                emit(Extracted::Data(Arc::new(Variable::Object(m)))).map_err(Ok)?;
+                emit(Extracted::Data(Doc::csv(Arc::clone(&headers), rec))).map_err(Ok)?;
             }
             Err(e) => return Err(Err(e.to_string())),
         }
     }
+}
+
+fn headers_len(h: &CsvHeaders) -> usize {
+    h.columns().max(1)
 }
 
 #[cfg(test)]
@@ -472,7 +472,7 @@ mod tests {
         let mut out = Vec::new();
         read_file(path, &mut |x| {
             if let Extracted::Data(v) = x {
-                out.push(values::to_json(&v));
+                out.push(values::to_json(&v.var()));
             }
             Ok(())
         })

@@ -10,7 +10,7 @@ pub mod run;
 pub mod sink;
 pub mod steps;
 
-use crate::interpreter::values::Var;
+use crate::interpreter::values::Doc;
 use crate::interpreter::{Clock, Interpreter};
 use crate::model::Ingestible;
 use crate::project::yaml::{self, YamlNode};
@@ -326,7 +326,7 @@ fn switch_transformer(args: &YamlNode, file: &str) -> Result<Transformer, LoadEr
 #[allow(clippy::large_enum_variant)] // Boxing would add an allocation per record.
 pub enum Record {
     /// Data.
-    Data(Var),
+    Data(Doc),
     /// Something for the writers.
     Item(Ingestible),
 }
