@@ -240,13 +240,19 @@ impl Schema {
         ctx: &mut Ctx,
         extra: bool,
     ) -> anyhow::Result<()> {
-        // Interpretations with a condition contribute nothing (Python's ConditionedInterpretation).
-        let mut ordered: Vec<&Interpretation> =
-            list.iter().filter(|i| i.condition.is_none()).collect();
-        if let Some(pos) = ordered.iter().rposition(|i| assigns_source_nodes(i)) {
-            let source = ordered.remove(pos);
-            ordered.push(source);
+        // Python's `schema_ordered_interpretations`: the source-node interpretation goes last. It pops while
+        // enumerating, so the element right after a popped one is skipped and the last popped one wins;
+        // with two source nodes in one pass the first is moved to the end and the second stays in place.
+        let mut ordered: Vec<&Interpretation> = list.iter().collect();
+        let mut source = None;
+        let mut idx = 0;
+        while idx < ordered.len() {
+            if assigns_source_nodes(ordered[idx]) {
+                source = Some(ordered.remove(idx));
+            }
+            idx += 1;
         }
+        ordered.extend(source);
         for i in &ordered {
             self.expand_one(i, ctx, extra)?;
         }
@@ -283,6 +289,10 @@ impl Schema {
     }
 
     fn expand_one(&mut self, i: &Interpretation, ctx: &mut Ctx, extra: bool) -> anyhow::Result<()> {
+        if i.condition.is_some() {
+            // Interpretations with a condition contribute nothing (Python's ConditionedInterpretation).
+            return Ok(());
+        }
         match &i.kind {
             InterpKind::SourceNode(s) => {
                 let Some(node_type) = s.node_type.static_str() else {

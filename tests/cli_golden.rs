@@ -102,6 +102,13 @@ fn features_dry_runs() {
 }
 
 #[test]
+fn quirks_dry_runs() {
+    for p in ["csv-edges", "providers", "shapes"] {
+        dry_run("quirks", p);
+    }
+}
+
+#[test]
 fn annotations_select_steps() {
     // Without -a the annotated filter loads (only 0 passes); with another annotation it does not.
     check(
@@ -123,7 +130,7 @@ fn annotations_select_steps() {
 
 #[test]
 fn show_and_schema() {
-    for project in ["airports", "org-chart", "features"] {
+    for project in ["airports", "org-chart", "features", "quirks"] {
         check(project, "show.txt", &["show"]);
         check(project, "show.json", &["show", "--json"]);
         check(project, "schema-plain.txt", &["print", "schema"]);

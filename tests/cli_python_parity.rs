@@ -102,8 +102,15 @@ fn features_match_python() {
 }
 
 #[test]
+fn quirks_match_python() {
+    for p in ["csv-edges", "providers", "shapes"] {
+        compare_pipeline("quirks", p);
+    }
+}
+
+#[test]
 fn show_and_print_schema_match_python() {
-    for project in ["airports", "org-chart", "features"] {
+    for project in ["airports", "org-chart", "features", "quirks"] {
         for args in [
             &["show"][..],
             &["show", "-j"],

@@ -76,6 +76,16 @@ impl Doc {
                         let v = c.row.get(i).map_or_else(null, string);
                         m.insert(name.clone(), v);
                     }
+                    // Extra cells go to a list under Python's `None` key (spelled "None" here).
+                    if c.row.len() > c.headers.names.len() {
+                        let extra = c
+                            .row
+                            .iter()
+                            .skip(c.headers.names.len())
+                            .map(string)
+                            .collect();
+                        m.insert("None".to_string(), Arc::new(Variable::Array(extra)));
+                    }
                     Arc::new(Variable::Object(m))
                 })
                 .clone(),
@@ -384,7 +394,7 @@ pub fn parse_flags(node: &YamlNode, file: &str, what: &str) -> Result<Flags, Loa
 /// A compiled JMESPath expression, with the plain-field fast path.
 pub struct JmesPath {
     expr: jmespath::Expression<'static>,
-    /// Set when the expression is only letters: evaluated as a map lookup (as Python does).
+    /// Set when the expression is a bare field name: evaluated as a map lookup.
     field: Option<String>,
 }
 
@@ -400,8 +410,20 @@ impl JmesPath {
         let expr = jmespath::DEFAULT_RUNTIME
             .compile(src)
             .map_err(|e| e.to_string())?;
-        let field =
-            (!src.is_empty() && src.chars().all(char::is_alphabetic)).then(|| src.to_string());
+        // A bare identifier (`name`, `iso_country`) is a plain field lookup in JMESPath: on a map it gives
+        // the same result as the interpreter, without building the record as a value. (Python takes this
+        // shortcut for all-letter names only; the results are the same for maps.)
+        let is_identifier = src
+            .trim()
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+            && src
+                .trim()
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_');
+        let all_letters = !src.is_empty() && src.chars().all(char::is_alphabetic);
+        let field = (is_identifier || all_letters).then(|| src.trim().to_string());
         Ok(JmesPath { expr, field })
     }
 
@@ -1260,5 +1282,68 @@ mod tests {
         )
         .unwrap();
         assert_eq!(n.apply_str("ABC..."), "abc");
+    }
+}
+
+#[cfg(test)]
+mod proptests {
+    use super::*;
+    use crate::project::yaml::load_str;
+    use proptest::prelude::*;
+
+    fn flag_strategy() -> impl Strategy<Value = Vec<(String, bool)>> {
+        proptest::collection::vec(
+            (
+                prop_oneof![
+                    Just("do_lowercase_strings"),
+                    Just("do_uppercase_strings"),
+                    Just("do_trim_whitespace"),
+                    Just("do_remove_trailing_dots")
+                ]
+                .prop_map(str::to_string),
+                any::<bool>(),
+            ),
+            0..4,
+        )
+    }
+
+    proptest! {
+        /// Normalizers only touch strings and are idempotent; trimming and dot removal leave no such edge.
+        #[test]
+        fn normalizers_are_idempotent(s in "\\PC{0,30}", flags in flag_strategy()) {
+            let n = Normalizers::from_flags(&[], &flags).unwrap();
+            let once = n.apply_str(&s);
+            // Applying the same list again changes nothing for lower/upper/trim/dots in any order... except
+            // that trimming can expose dots and dot removal can expose spaces: apply to a fixed point first.
+            let mut fixed = once.clone();
+            for _ in 0..4 { fixed = n.apply_str(&fixed); }
+            prop_assert_eq!(n.apply_str(&fixed), fixed.clone());
+            if n.0.contains(&Normalizer::Trim) && n.0.last() == Some(&Normalizer::Trim) {
+                prop_assert_eq!(once.trim(), once.as_str());
+            }
+            if n.0.last() == Some(&Normalizer::RemoveTrailingDots) {
+                prop_assert!(!once.ends_with('.'));
+            }
+            let number = Arc::new(Variable::Number(3.into()));
+            prop_assert_eq!(n.apply(number.clone()), number);
+        }
+
+        /// `!jmespath` single value is the first of its many values for lists, and the value itself otherwise.
+        #[test]
+        fn jmespath_single_is_first_of_many(items in proptest::collection::vec("[a-z]{0,5}", 0..5), scalar in "[a-z]{0,5}") {
+            let d = Doc::Var(from_json(serde_json::json!({"l": items, "s": scalar})));
+            let vars = BTreeMap::new();
+            let ctx = EvalCtx { document: &d, variables: &vars };
+            let p = Provider::from_yaml(&load_str("!jmespath l", "t.yaml").unwrap(), "t.yaml").unwrap();
+            let many = p.many(&ctx).unwrap();
+            prop_assert_eq!(many.len(), items.len());
+            let single = p.single(&ctx).unwrap();
+            match many.first() {
+                Some(first) => prop_assert_eq!(&single, first),
+                None => prop_assert!(single.is_null()),
+            }
+            let p = Provider::from_yaml(&load_str("!jmespath s", "t.yaml").unwrap(), "t.yaml").unwrap();
+            prop_assert_eq!(p.many(&ctx).unwrap(), vec![p.single(&ctx).unwrap()]);
+        }
     }
 }
