@@ -50,6 +50,11 @@ impl Sink {
         }
     }
 
+    /// Whether this sink throws items away unseen (so they need not be sent to it).
+    pub fn discards(&self) -> bool {
+        matches!(self, Sink::Null { .. })
+    }
+
     /// The dry-run sink.
     pub fn dry_run() -> Sink {
         Sink::DryRun(std::io::BufWriter::with_capacity(
