@@ -70,6 +70,9 @@ pub struct RunArgs {
     /// Write nothing: print each record's nodes and relationships as JSON lines on stdout.
     #[arg(long = "dry-run")]
     pub dry_run: bool,
+    /// Only log batches that fail inside Neo4j (APOC failedBatches), as Python does, instead of failing the run.
+    #[arg(long = "lenient-apoc-errors")]
+    pub lenient_apoc_errors: bool,
 }
 
 /// `show` options.
@@ -297,6 +300,11 @@ async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
             for t in &targets {
                 let resolved = project.target(t)?.resolve()?;
                 sinks.push(Sink::for_target(&resolved, &pipeline.name).await?);
+            }
+        }
+        if args.lenient_apoc_errors {
+            for s in &mut sinks {
+                s.set_lenient_apoc_errors();
             }
         }
         if !args.json {

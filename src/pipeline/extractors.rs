@@ -302,7 +302,7 @@ impl Extractor {
             }
             Extractor::Neo4j(args) => {
                 crate::writer::extractor::run_blocking(&args.0, &mut |record| {
-                    emit(Extracted::Data(values::from_json(record)))
+                    emit(Extracted::Data(Doc::Var(values::from_json(record))))
                 })?;
             }
             Extractor::Files(sources) => {

@@ -55,6 +55,13 @@ impl Sink {
         matches!(self, Sink::Null { .. })
     }
 
+    /// `--lenient-apoc-errors`: database-side batch failures are logged, not fatal.
+    pub fn set_lenient_apoc_errors(&mut self) {
+        if let Sink::Neo4j(w) = self {
+            w.set_lenient_apoc_errors(true);
+        }
+    }
+
     /// The dry-run sink.
     pub fn dry_run() -> Sink {
         Sink::DryRun(std::io::BufWriter::with_capacity(
