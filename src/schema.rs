@@ -147,7 +147,19 @@ struct Ctx {
     alias: Option<String>,
     unbound_props: Vec<String>,
     adjacencies: Vec<PendingAdjacency>,
-    additional: Vec<String>,
+    /// With `include_additional_types`: main type → its additional labels.
+    additional: IndexMap<String, Vec<String>>,
+}
+
+impl Ctx {
+    fn register_additional(&mut self, main: &str, labels: &[String]) {
+        let entry = self.additional.entry(main.to_string()).or_default();
+        for l in labels {
+            if !entry.contains(l) {
+                entry.push(l.clone());
+            }
+        }
+    }
 }
 
 fn assigns_source_nodes(i: &Interpretation) -> bool {
@@ -258,33 +270,55 @@ impl Schema {
         }
         if ordered
             .iter()
-            .any(|i| matches!(i.kind, InterpKind::SourceNode(_)))
+            .any(|i| i.condition.is_none() && matches!(i.kind, InterpKind::SourceNode(_)))
         {
-            self.bind_adjacencies(ctx);
+            self.bind_adjacencies(ctx, extra);
         }
         Ok(())
     }
 
-    fn bind_adjacencies(&mut self, ctx: &Ctx) {
+    /// Python's `clear_aliases`: bind the pending adjacencies to the source node type, then (with
+    /// `include_additional_types`) duplicate them and the alias's properties for the additional labels.
+    fn bind_adjacencies(&mut self, ctx: &Ctx, extra: bool) {
         let Some(alias) = ctx.alias.clone() else {
             return;
         };
-        let mut labels = vec![alias];
-        labels.extend(ctx.additional.iter().cloned());
+        let mut bound = Vec::new();
         for (f, t, r, fc, tc) in &ctx.adjacencies {
-            let froms = f.clone().map_or_else(|| labels.clone(), |x| vec![x]);
-            let tos = t.clone().map_or_else(|| labels.clone(), |x| vec![x]);
-            for from in &froms {
-                for to in &tos {
-                    self.adjacencies
-                        .entry(Adjacency {
-                            from_node_type: from.clone(),
-                            to_node_type: to.clone(),
-                            relationship_type: r.clone(),
-                        })
-                        .or_insert((*fc, *tc));
+            let adj = Adjacency {
+                from_node_type: f.clone().unwrap_or_else(|| alias.clone()),
+                to_node_type: t.clone().unwrap_or_else(|| alias.clone()),
+                relationship_type: r.clone(),
+            };
+            self.adjacencies.entry(adj.clone()).or_insert((*fc, *tc));
+            bound.push((adj, (*fc, *tc)));
+        }
+        if !extra {
+            return;
+        }
+        let labels_of = |t: &str| -> Vec<String> {
+            let mut v = vec![t.to_string()];
+            v.extend(ctx.additional.get(t).cloned().unwrap_or_default());
+            v
+        };
+        for (adj, card) in bound {
+            for from in labels_of(&adj.from_node_type) {
+                for to in labels_of(&adj.to_node_type) {
+                    if from == adj.from_node_type && to == adj.to_node_type {
+                        continue;
+                    }
+                    let dup = Adjacency {
+                        from_node_type: from.clone(),
+                        to_node_type: to,
+                        relationship_type: adj.relationship_type.clone(),
+                    };
+                    self.adjacencies.entry(dup).or_insert(card);
                 }
             }
+        }
+        for label in ctx.additional.get(&alias).cloned().unwrap_or_default() {
+            self.ty(ObjectKind::Node, &label)
+                .add_properties(&ctx.unbound_props);
         }
     }
 
@@ -298,28 +332,27 @@ impl Schema {
                 let Some(node_type) = s.node_type.static_str() else {
                     return Ok(());
                 };
-                let mut labels = vec![node_type.to_string()];
-                if extra {
-                    labels.extend(s.additional_types.iter().cloned());
-                    for a in &s.additional_types {
-                        if !ctx.additional.contains(a) {
-                            ctx.additional.push(a.clone());
-                        }
-                    }
-                }
-                for label in &labels {
-                    let pending = ctx.unbound_props.clone();
-                    let t = self.ty(ObjectKind::Node, label);
-                    // Properties added by `properties` interpretations wait on the alias until it is bound.
-                    t.add_properties(&pending);
+                let apply = |t: &mut TypeSchema| -> anyhow::Result<()> {
                     t.add_keys(&s.key.names())?;
                     t.add_properties(&s.properties.names());
                     for idx in &s.additional_indexes {
                         t.add_property(idx, PropertyType::String).is_indexed = true;
                     }
                     t.add_indexed_timestamp();
-                }
+                    Ok(())
+                };
+                let pending = ctx.unbound_props.clone();
+                let t = self.ty(ObjectKind::Node, node_type);
+                // Properties added by `properties` interpretations wait on the alias until it is bound.
+                t.add_properties(&pending);
+                apply(t)?;
                 ctx.alias = Some(node_type.to_string());
+                if extra && !s.additional_types.is_empty() {
+                    for label in &s.additional_types {
+                        apply(self.ty(ObjectKind::Node, label))?;
+                    }
+                    ctx.register_additional(node_type, &s.additional_types);
+                }
             }
             InterpKind::Properties { properties, .. } => {
                 for n in properties.names() {
@@ -354,6 +387,7 @@ impl Schema {
                     let mut labels = vec![node.to_string()];
                     if extra {
                         labels.extend(r.node_additional_types.iter().cloned());
+                        ctx.register_additional(node, &r.node_additional_types);
                     }
                     for l in &labels {
                         let t = self.ty(ObjectKind::Node, l);
@@ -373,24 +407,23 @@ impl Schema {
                             } else {
                                 Cardinality::Single
                             };
-                        for l in labels {
-                            if r.outbound {
-                                ctx.adjacencies.push((
-                                    None,
-                                    Some(l),
-                                    rel.to_string(),
-                                    source_card,
-                                    Cardinality::Many,
-                                ));
-                            } else {
-                                ctx.adjacencies.push((
-                                    Some(l),
-                                    None,
-                                    rel.to_string(),
-                                    Cardinality::Many,
-                                    source_card,
-                                ));
-                            }
+                        // Additional labels get their adjacencies when the alias is bound.
+                        if r.outbound {
+                            ctx.adjacencies.push((
+                                None,
+                                Some(node.to_string()),
+                                rel.to_string(),
+                                source_card,
+                                Cardinality::Many,
+                            ));
+                        } else {
+                            ctx.adjacencies.push((
+                                Some(node.to_string()),
+                                None,
+                                rel.to_string(),
+                                Cardinality::Many,
+                                source_card,
+                            ));
                         }
                     }
                 }
