@@ -156,3 +156,41 @@ fn null_target_runs_every_pipeline() {
     assert!(out.contains("Finished running pipeline: 'fifa'"), "{out}");
     assert!(out.contains("| records            | 20 "), "{out}");
 }
+
+#[test]
+fn json_mode_logs_progress_on_stderr() {
+    let out = Command::new(env!("CARGO_BIN_EXE_nodestream"))
+        .args(["run", "airports", "-t", "nowhere", "--json", "-r", "10"])
+        .current_dir(example("airports"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let lines: Vec<serde_json::Value> = String::from_utf8_lossy(&out.stderr)
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect();
+    let messages: Vec<&str> = lines.iter().filter_map(|l| l["message"].as_str()).collect();
+    assert_eq!(
+        messages,
+        [
+            "Loading Pipeline",
+            "Starting Pipeline",
+            "Processing Record",
+            "Processing Record",
+            "Pipeline Completed",
+            "Metrics Report"
+        ]
+    );
+    let indexes: Vec<u64> = lines.iter().filter_map(|l| l["index"].as_u64()).collect();
+    assert_eq!(indexes, [0, 10]);
+    assert_eq!(lines.last().unwrap()["records"], 20);
+    assert!(
+        lines
+            .iter()
+            .all(|l| l["pipeline_name"] == "airports" && l["pipeline_scope"] == "default")
+    );
+}

@@ -201,10 +201,11 @@ pub async fn run_pipeline(
     };
     'recv: while let Some((discarded, batch)) = rx_out.recv().await {
         if discarded > 0 {
-            // Report once if this block crossed a reporting boundary (record index 0 always reports).
-            if records == 0 || (records + discarded - 1) / freq > (records.saturating_sub(1)) / freq
-            {
-                report(records);
+            // Every record index that is a multiple of the frequency in this block reports, as Python does.
+            let mut index = records.div_ceil(freq) * freq;
+            while index < records + discarded {
+                report(index);
+                index += freq;
             }
             records += discarded;
         }
