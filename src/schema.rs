@@ -1,8 +1,18 @@
 //! Schema inference from pipelines (spec §6.3): input to `print schema`, `migrations make` and `copy`.
 //!
-//! API: [`infer_project`]`(project, names) -> Result<`[`Schema`]`>`; [`Schema`] keeps node and relationship
-//! types in first-seen order ([`Schema::types`]) and adjacencies ([`Schema::adjacencies`]);
-//! [`Schema::plain`] and [`Schema::cypheresque`] print it as Python does.
+//! API (stable: migrations and copy use it):
+//! * [`infer_project`]`(project, names)`: every pipeline (or those named), with the project's
+//!   `include_additional_types`; [`infer`]`(project, names, include_additional_types)` chooses (copy passes
+//!   `false`). Both load pipelines with the annotation set `{introspection}` and build only interpreters.
+//! * [`Schema`]: [`Schema::types`] keyed by ([`ObjectKind`], name) in first-seen order, each a [`TypeSchema`]
+//!   with `properties` (name → [`PropertyMeta`] `{ty, is_key, is_indexed}`) and `keys` (a set);
+//!   [`Schema::nodes`], [`Schema::relationships`]; [`Schema::adjacencies`] maps [`Adjacency`] `{from_node_type,
+//!   to_node_type, relationship_type}` to the (from, to) [`Cardinality`]. Indexed properties are the
+//!   `additional_indexes` and `last_ingested_at` (on nodes and relationships).
+//! * [`Schema::plain`] and [`Schema::cypheresque`] print it exactly as Python's `print schema` does.
+//!
+//! Python quirks kept: interpretations with a `condition` contribute nothing; `!config` is resolved with the
+//! scope's config (Python leaves it unresolved during introspection and records a `None` label).
 
 use crate::interpreter::{InterpKind, Interpretation, Interpreter, Passes};
 use crate::model::NodeCreationRule;
@@ -485,6 +495,15 @@ impl Schema {
 
 /// Infers the schema of the project's pipelines (all, or those named), as Python's introspection does.
 pub fn infer_project(project: &Project, only: &[String]) -> anyhow::Result<Schema> {
+    infer(project, only, project.include_additional_types)
+}
+
+/// Like [`infer_project`], choosing whether additional labels become node types of their own.
+pub fn infer(
+    project: &Project,
+    only: &[String],
+    include_additional_types: bool,
+) -> anyhow::Result<Schema> {
     let mut schema = Schema::default();
     let opts = LoadOptions {
         annotations: Vec::new(),
@@ -497,9 +516,71 @@ pub fn infer_project(project: &Project, only: &[String]) -> anyhow::Result<Schem
         let loaded = load_pipeline(&p.path, &p.name, scope.config.as_ref(), &opts)?;
         for step in &loaded.steps {
             if let Step::Interpreter(i) = step {
-                schema.expand(i, project.include_additional_types)?;
+                schema.expand(i, include_additional_types)?;
             }
         }
     }
     Ok(schema)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::project::yaml::load_str;
+
+    fn interp(src: &str) -> Interpreter {
+        Interpreter::from_args(&load_str(src, "p.yaml").unwrap(), "p.yaml", "p").unwrap()
+    }
+
+    #[test]
+    fn keys_indexes_and_cardinalities() {
+        let mut s = Schema::default();
+        s.expand(
+            &interp(
+                "interpretations:\n- {type: source_node, node_type: A, key: {id: x}, properties: {p: y}, additional_indexes: [p]}\n- {type: relationship, node_type: B, relationship_type: R, node_key: {k: z}, find_many: true, relationship_key: {rk: 1}}\n- {type: relationship, node_type: C, relationship_type: S, node_key: {k: z}, node_creation_rule: MATCH_ONLY, outbound: false}\n",
+            ),
+            false,
+        )
+        .unwrap();
+        let a = &s.types[&(ObjectKind::Node, "A".to_string())];
+        assert!(
+            a.properties["id"].is_key
+                && a.properties["p"].is_indexed
+                && a.properties["last_ingested_at"].is_indexed
+        );
+        assert_eq!(a.properties["last_ingested_at"].ty, PropertyType::DateTime);
+        assert!(s.types[&(ObjectKind::Node, "B".to_string())].properties["k"].is_key);
+        // MATCH_ONLY related nodes get their key names as plain properties.
+        assert!(!s.types[&(ObjectKind::Node, "C".to_string())].properties["k"].is_key);
+        assert!(s.types[&(ObjectKind::Relationship, "R".to_string())].properties["rk"].is_key);
+        let r = Adjacency {
+            from_node_type: "A".into(),
+            to_node_type: "B".into(),
+            relationship_type: "R".into(),
+        };
+        assert_eq!(s.adjacencies[&r], (Cardinality::Many, Cardinality::Many));
+        let c = Adjacency {
+            from_node_type: "C".into(),
+            to_node_type: "A".into(),
+            relationship_type: "S".into(),
+        };
+        assert_eq!(s.adjacencies[&c], (Cardinality::Many, Cardinality::Single));
+    }
+
+    #[test]
+    fn conflicting_keys_are_an_error() {
+        let mut s = Schema::default();
+        s.expand(
+            &interp("interpretations:\n- {type: source_node, node_type: A, key: {id: x}}\n"),
+            false,
+        )
+        .unwrap();
+        let e = s
+            .expand(
+                &interp("interpretations:\n- {type: source_node, node_type: A, key: {other: x}}\n"),
+                false,
+            )
+            .unwrap_err();
+        assert!(e.to_string().contains("Cannot add keys"), "{e}");
+    }
 }

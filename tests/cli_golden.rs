@@ -180,14 +180,19 @@ fn json_mode_logs_progress_on_stderr() {
             "Loading Pipeline",
             "Starting Pipeline",
             "Processing Record",
+            "Metrics Report",
             "Processing Record",
+            "Metrics Report",
             "Pipeline Completed",
             "Metrics Report"
         ]
     );
     let indexes: Vec<u64> = lines.iter().filter_map(|l| l["index"].as_u64()).collect();
     assert_eq!(indexes, [0, 10]);
-    assert_eq!(lines.last().unwrap()["records"], 20);
+    // Each report drains the record count (as Python's metrics do); the last line also has the total.
+    let counts: Vec<u64> = lines.iter().filter_map(|l| l["records"].as_u64()).collect();
+    assert_eq!(counts, [0, 10, 10]);
+    assert_eq!(lines.last().unwrap()["records_total"], 20);
     assert!(
         lines
             .iter()
