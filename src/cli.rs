@@ -30,6 +30,8 @@ pub enum Command {
         #[command(subcommand)]
         what: PrintCommand,
     },
+    /// Create, apply, list and squash schema migrations.
+    Migrations(crate::migrations::cli::MigrationsArgs),
 }
 
 /// `print …`
@@ -68,6 +70,9 @@ pub struct RunArgs {
     /// Write nothing: print each record's nodes and relationships as JSON lines on stdout.
     #[arg(long = "dry-run")]
     pub dry_run: bool,
+    /// Only log batches that fail inside Neo4j (APOC failedBatches), as Python does, instead of failing the run.
+    #[arg(long = "lenient-apoc-errors")]
+    pub lenient_apoc_errors: bool,
 }
 
 /// `show` options.
@@ -153,6 +158,10 @@ pub fn main() -> anyhow::Result<ExitCode> {
         } => {
             init_logging(false, 0);
             print_schema(args)
+        }
+        Command::Migrations(args) => {
+            init_logging(false, 0);
+            crate::migrations::cli::run(args)
         }
     }
 }
@@ -291,6 +300,11 @@ async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
             for t in &targets {
                 let resolved = project.target(t)?.resolve()?;
                 sinks.push(Sink::for_target(&resolved, &pipeline.name).await?);
+            }
+        }
+        if args.lenient_apoc_errors {
+            for s in &mut sinks {
+                s.set_lenient_apoc_errors();
             }
         }
         if !args.json {

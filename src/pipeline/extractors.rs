@@ -36,6 +36,17 @@ pub enum Extractor {
     },
     /// TTL configurations.
     Ttl(Vec<TimeToLiveConfiguration>),
+    /// `Neo4jExtractor`: its resolved arguments (query, parameters, limit, connection keys).
+    Neo4j(Neo4jArguments),
+}
+
+/// The `Neo4jExtractor` arguments; `Debug` hides them (they hold a password).
+pub struct Neo4jArguments(pub serde_json::Map<String, serde_json::Value>);
+
+impl std::fmt::Debug for Neo4jArguments {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Neo4jArguments(..)")
+    }
 }
 
 impl Extractor {
@@ -288,6 +299,11 @@ impl Extractor {
                 for c in confs {
                     emit(Extracted::Ttl(c.clone()))?;
                 }
+            }
+            Extractor::Neo4j(args) => {
+                crate::writer::extractor::run_blocking(&args.0, &mut |record| {
+                    emit(Extracted::Data(Doc::Var(values::from_json(record))))
+                })?;
             }
             Extractor::Files(sources) => {
                 for globs in sources {

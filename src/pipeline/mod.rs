@@ -232,13 +232,15 @@ pub fn load_pipeline(
                 Step::Extractor(Extractor::ttl(&args, &file).map_err(wrap)?)
             }
             "Neo4jExtractor" => {
-                return Err(LoadError::at(
-                    &file,
-                    imp_node,
-                    format!(
-                        "step {index}: the Neo4jExtractor needs the Neo4j reader, which is not wired yet"
-                    ),
-                ));
+                let json = args.to_json();
+                let Some(map) = json.as_object().filter(|m| m.contains_key("query")) else {
+                    return Err(LoadError::at(
+                        &file,
+                        &args,
+                        format!("step {index}: the Neo4jExtractor needs `query`"),
+                    ));
+                };
+                Step::Extractor(Extractor::Neo4j(extractors::Neo4jArguments(map.clone())))
             }
             "Interpreter" => Step::Interpreter(Box::new(
                 Interpreter::from_args(&args, &file, name).map_err(wrap)?,
