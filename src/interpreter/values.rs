@@ -391,6 +391,26 @@ pub fn parse_flags(node: &YamlNode, file: &str, what: &str) -> Result<Flags, Loa
 // ---------------------------------------------------------------------------------------------------------
 // Providers
 
+/// `avg` as Python's jmespath: null for an empty array (the crate's builtin fails on it).
+struct Avg(jmespath::functions::AvgFn);
+
+impl jmespath::functions::Function for Avg {
+    fn evaluate(&self, args: &[Rcvar], ctx: &mut jmespath::Context<'_>) -> jmespath::SearchResult {
+        if args.len() == 1 && args[0].as_array().is_some_and(|a| a.is_empty()) {
+            return Ok(null());
+        }
+        self.0.evaluate(args, ctx)
+    }
+}
+
+/// The JMESPath runtime: the builtin functions, with `avg` fixed for empty arrays.
+static RUNTIME: std::sync::LazyLock<jmespath::Runtime> = std::sync::LazyLock::new(|| {
+    let mut r = jmespath::Runtime::new();
+    r.register_builtin_functions();
+    r.register_function("avg", Box::new(Avg(jmespath::functions::AvgFn::new())));
+    r
+});
+
 /// A compiled JMESPath expression, with the plain-field fast path.
 pub struct JmesPath {
     expr: jmespath::Expression<'static>,
@@ -407,9 +427,7 @@ impl std::fmt::Debug for JmesPath {
 impl JmesPath {
     /// Compiles `src`.
     pub fn compile(src: &str) -> Result<Self, String> {
-        let expr = jmespath::DEFAULT_RUNTIME
-            .compile(src)
-            .map_err(|e| e.to_string())?;
+        let expr = RUNTIME.compile(src).map_err(|e| e.to_string())?;
         // A bare identifier (`name`, `iso_country`) is a plain field lookup in JMESPath: on a map it gives
         // the same result as the interpreter, without building the record as a value. (Python takes this
         // shortcut for all-letter names only; the results are the same for maps.)
@@ -450,7 +468,7 @@ impl JmesPath {
             }
         }
         let var = doc.var();
-        let mut ctx = jmespath::Context::new(self.expr.as_str(), &jmespath::DEFAULT_RUNTIME);
+        let mut ctx = jmespath::Context::new(self.expr.as_str(), &RUNTIME);
         jmespath::interpret(&var, self.expr.as_ast(), &mut ctx).map_err(|e| e.to_string())
     }
 }
