@@ -103,7 +103,7 @@ fn features_dry_runs() {
 
 #[test]
 fn quirks_dry_runs() {
-    for p in ["csv-edges", "providers", "shapes"] {
+    for p in ["csv-edges", "providers", "shapes", "jmespath"] {
         dry_run("quirks", p);
     }
 }

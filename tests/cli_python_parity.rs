@@ -103,7 +103,7 @@ fn features_match_python() {
 
 #[test]
 fn quirks_match_python() {
-    for p in ["csv-edges", "providers", "shapes"] {
+    for p in ["csv-edges", "providers", "shapes", "jmespath"] {
         compare_pipeline("quirks", p);
     }
 }
