@@ -416,15 +416,14 @@ impl jmespath::functions::Function for IntegralResult {
             .first()
             .is_some_and(|a| matches!(&**a, Variable::Number(n) if n.is_i64() || n.is_u64()));
         let out = self.inner.evaluate(args, ctx)?;
-        if self.always || int_arg {
-            if let Variable::Number(n) = &*out
-                && let Some(f) = n.as_f64()
-                && f.is_finite()
-                && f.fract() == 0.0
-                && f.abs() < 9.0e15
-            {
-                return Ok(Arc::new(Variable::Number((f as i64).into())));
-            }
+        if (self.always || int_arg)
+            && let Variable::Number(n) = &*out
+            && let Some(f) = n.as_f64()
+            && f.is_finite()
+            && f.fract() == 0.0
+            && f.abs() < 9.0e15
+        {
+            return Ok(Arc::new(Variable::Number((f as i64).into())));
         }
         Ok(out)
     }
