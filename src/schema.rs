@@ -1,8 +1,18 @@
 //! Schema inference from pipelines (spec §6.3): input to `print schema`, `migrations make` and `copy`.
 //!
-//! API: [`infer_project`]`(project, names) -> Result<`[`Schema`]`>`; [`Schema`] keeps node and relationship
-//! types in first-seen order ([`Schema::types`]) and adjacencies ([`Schema::adjacencies`]);
-//! [`Schema::plain`] and [`Schema::cypheresque`] print it as Python does.
+//! API (stable: migrations and copy use it):
+//! * [`infer_project`]`(project, names)`: every pipeline (or those named), with the project's
+//!   `include_additional_types`; [`infer`]`(project, names, include_additional_types)` chooses (copy passes
+//!   `false`). Both load pipelines with the annotation set `{introspection}` and build only interpreters.
+//! * [`Schema`]: [`Schema::types`] keyed by ([`ObjectKind`], name) in first-seen order, each a [`TypeSchema`]
+//!   with `properties` (name → [`PropertyMeta`] `{ty, is_key, is_indexed}`) and `keys` (a set);
+//!   [`Schema::nodes`], [`Schema::relationships`]; [`Schema::adjacencies`] maps [`Adjacency`] `{from_node_type,
+//!   to_node_type, relationship_type}` to the (from, to) [`Cardinality`]. Indexed properties are the
+//!   `additional_indexes` and `last_ingested_at` (on nodes and relationships).
+//! * [`Schema::plain`] and [`Schema::cypheresque`] print it exactly as Python's `print schema` does.
+//!
+//! Python quirks kept: interpretations with a `condition` contribute nothing; `!config` is resolved with the
+//! scope's config (Python leaves it unresolved during introspection and records a `None` label).
 
 use crate::interpreter::{InterpKind, Interpretation, Interpreter, Passes};
 use crate::model::NodeCreationRule;
@@ -147,7 +157,19 @@ struct Ctx {
     alias: Option<String>,
     unbound_props: Vec<String>,
     adjacencies: Vec<PendingAdjacency>,
-    additional: Vec<String>,
+    /// With `include_additional_types`: main type → its additional labels.
+    additional: IndexMap<String, Vec<String>>,
+}
+
+impl Ctx {
+    fn register_additional(&mut self, main: &str, labels: &[String]) {
+        let entry = self.additional.entry(main.to_string()).or_default();
+        for l in labels {
+            if !entry.contains(l) {
+                entry.push(l.clone());
+            }
+        }
+    }
 }
 
 fn assigns_source_nodes(i: &Interpretation) -> bool {
@@ -258,33 +280,55 @@ impl Schema {
         }
         if ordered
             .iter()
-            .any(|i| matches!(i.kind, InterpKind::SourceNode(_)))
+            .any(|i| i.condition.is_none() && matches!(i.kind, InterpKind::SourceNode(_)))
         {
-            self.bind_adjacencies(ctx);
+            self.bind_adjacencies(ctx, extra);
         }
         Ok(())
     }
 
-    fn bind_adjacencies(&mut self, ctx: &Ctx) {
+    /// Python's `clear_aliases`: bind the pending adjacencies to the source node type, then (with
+    /// `include_additional_types`) duplicate them and the alias's properties for the additional labels.
+    fn bind_adjacencies(&mut self, ctx: &Ctx, extra: bool) {
         let Some(alias) = ctx.alias.clone() else {
             return;
         };
-        let mut labels = vec![alias];
-        labels.extend(ctx.additional.iter().cloned());
+        let mut bound = Vec::new();
         for (f, t, r, fc, tc) in &ctx.adjacencies {
-            let froms = f.clone().map_or_else(|| labels.clone(), |x| vec![x]);
-            let tos = t.clone().map_or_else(|| labels.clone(), |x| vec![x]);
-            for from in &froms {
-                for to in &tos {
-                    self.adjacencies
-                        .entry(Adjacency {
-                            from_node_type: from.clone(),
-                            to_node_type: to.clone(),
-                            relationship_type: r.clone(),
-                        })
-                        .or_insert((*fc, *tc));
+            let adj = Adjacency {
+                from_node_type: f.clone().unwrap_or_else(|| alias.clone()),
+                to_node_type: t.clone().unwrap_or_else(|| alias.clone()),
+                relationship_type: r.clone(),
+            };
+            self.adjacencies.entry(adj.clone()).or_insert((*fc, *tc));
+            bound.push((adj, (*fc, *tc)));
+        }
+        if !extra {
+            return;
+        }
+        let labels_of = |t: &str| -> Vec<String> {
+            let mut v = vec![t.to_string()];
+            v.extend(ctx.additional.get(t).cloned().unwrap_or_default());
+            v
+        };
+        for (adj, card) in bound {
+            for from in labels_of(&adj.from_node_type) {
+                for to in labels_of(&adj.to_node_type) {
+                    if from == adj.from_node_type && to == adj.to_node_type {
+                        continue;
+                    }
+                    let dup = Adjacency {
+                        from_node_type: from.clone(),
+                        to_node_type: to,
+                        relationship_type: adj.relationship_type.clone(),
+                    };
+                    self.adjacencies.entry(dup).or_insert(card);
                 }
             }
+        }
+        for label in ctx.additional.get(&alias).cloned().unwrap_or_default() {
+            self.ty(ObjectKind::Node, &label)
+                .add_properties(&ctx.unbound_props);
         }
     }
 
@@ -298,28 +342,27 @@ impl Schema {
                 let Some(node_type) = s.node_type.static_str() else {
                     return Ok(());
                 };
-                let mut labels = vec![node_type.to_string()];
-                if extra {
-                    labels.extend(s.additional_types.iter().cloned());
-                    for a in &s.additional_types {
-                        if !ctx.additional.contains(a) {
-                            ctx.additional.push(a.clone());
-                        }
-                    }
-                }
-                for label in &labels {
-                    let pending = ctx.unbound_props.clone();
-                    let t = self.ty(ObjectKind::Node, label);
-                    // Properties added by `properties` interpretations wait on the alias until it is bound.
-                    t.add_properties(&pending);
+                let apply = |t: &mut TypeSchema| -> anyhow::Result<()> {
                     t.add_keys(&s.key.names())?;
                     t.add_properties(&s.properties.names());
                     for idx in &s.additional_indexes {
                         t.add_property(idx, PropertyType::String).is_indexed = true;
                     }
                     t.add_indexed_timestamp();
-                }
+                    Ok(())
+                };
+                let pending = ctx.unbound_props.clone();
+                let t = self.ty(ObjectKind::Node, node_type);
+                // Properties added by `properties` interpretations wait on the alias until it is bound.
+                t.add_properties(&pending);
+                apply(t)?;
                 ctx.alias = Some(node_type.to_string());
+                if extra && !s.additional_types.is_empty() {
+                    for label in &s.additional_types {
+                        apply(self.ty(ObjectKind::Node, label))?;
+                    }
+                    ctx.register_additional(node_type, &s.additional_types);
+                }
             }
             InterpKind::Properties { properties, .. } => {
                 for n in properties.names() {
@@ -354,6 +397,7 @@ impl Schema {
                     let mut labels = vec![node.to_string()];
                     if extra {
                         labels.extend(r.node_additional_types.iter().cloned());
+                        ctx.register_additional(node, &r.node_additional_types);
                     }
                     for l in &labels {
                         let t = self.ty(ObjectKind::Node, l);
@@ -373,24 +417,23 @@ impl Schema {
                             } else {
                                 Cardinality::Single
                             };
-                        for l in labels {
-                            if r.outbound {
-                                ctx.adjacencies.push((
-                                    None,
-                                    Some(l),
-                                    rel.to_string(),
-                                    source_card,
-                                    Cardinality::Many,
-                                ));
-                            } else {
-                                ctx.adjacencies.push((
-                                    Some(l),
-                                    None,
-                                    rel.to_string(),
-                                    Cardinality::Many,
-                                    source_card,
-                                ));
-                            }
+                        // Additional labels get their adjacencies when the alias is bound.
+                        if r.outbound {
+                            ctx.adjacencies.push((
+                                None,
+                                Some(node.to_string()),
+                                rel.to_string(),
+                                source_card,
+                                Cardinality::Many,
+                            ));
+                        } else {
+                            ctx.adjacencies.push((
+                                Some(node.to_string()),
+                                None,
+                                rel.to_string(),
+                                Cardinality::Many,
+                                source_card,
+                            ));
                         }
                     }
                 }
@@ -452,6 +495,15 @@ impl Schema {
 
 /// Infers the schema of the project's pipelines (all, or those named), as Python's introspection does.
 pub fn infer_project(project: &Project, only: &[String]) -> anyhow::Result<Schema> {
+    infer(project, only, project.include_additional_types)
+}
+
+/// Like [`infer_project`], choosing whether additional labels become node types of their own.
+pub fn infer(
+    project: &Project,
+    only: &[String],
+    include_additional_types: bool,
+) -> anyhow::Result<Schema> {
     let mut schema = Schema::default();
     let opts = LoadOptions {
         annotations: Vec::new(),
@@ -464,9 +516,71 @@ pub fn infer_project(project: &Project, only: &[String]) -> anyhow::Result<Schem
         let loaded = load_pipeline(&p.path, &p.name, scope.config.as_ref(), &opts)?;
         for step in &loaded.steps {
             if let Step::Interpreter(i) = step {
-                schema.expand(i, project.include_additional_types)?;
+                schema.expand(i, include_additional_types)?;
             }
         }
     }
     Ok(schema)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::project::yaml::load_str;
+
+    fn interp(src: &str) -> Interpreter {
+        Interpreter::from_args(&load_str(src, "p.yaml").unwrap(), "p.yaml", "p").unwrap()
+    }
+
+    #[test]
+    fn keys_indexes_and_cardinalities() {
+        let mut s = Schema::default();
+        s.expand(
+            &interp(
+                "interpretations:\n- {type: source_node, node_type: A, key: {id: x}, properties: {p: y}, additional_indexes: [p]}\n- {type: relationship, node_type: B, relationship_type: R, node_key: {k: z}, find_many: true, relationship_key: {rk: 1}}\n- {type: relationship, node_type: C, relationship_type: S, node_key: {k: z}, node_creation_rule: MATCH_ONLY, outbound: false}\n",
+            ),
+            false,
+        )
+        .unwrap();
+        let a = &s.types[&(ObjectKind::Node, "A".to_string())];
+        assert!(
+            a.properties["id"].is_key
+                && a.properties["p"].is_indexed
+                && a.properties["last_ingested_at"].is_indexed
+        );
+        assert_eq!(a.properties["last_ingested_at"].ty, PropertyType::DateTime);
+        assert!(s.types[&(ObjectKind::Node, "B".to_string())].properties["k"].is_key);
+        // MATCH_ONLY related nodes get their key names as plain properties.
+        assert!(!s.types[&(ObjectKind::Node, "C".to_string())].properties["k"].is_key);
+        assert!(s.types[&(ObjectKind::Relationship, "R".to_string())].properties["rk"].is_key);
+        let r = Adjacency {
+            from_node_type: "A".into(),
+            to_node_type: "B".into(),
+            relationship_type: "R".into(),
+        };
+        assert_eq!(s.adjacencies[&r], (Cardinality::Many, Cardinality::Many));
+        let c = Adjacency {
+            from_node_type: "C".into(),
+            to_node_type: "A".into(),
+            relationship_type: "S".into(),
+        };
+        assert_eq!(s.adjacencies[&c], (Cardinality::Many, Cardinality::Single));
+    }
+
+    #[test]
+    fn conflicting_keys_are_an_error() {
+        let mut s = Schema::default();
+        s.expand(
+            &interp("interpretations:\n- {type: source_node, node_type: A, key: {id: x}}\n"),
+            false,
+        )
+        .unwrap();
+        let e = s
+            .expand(
+                &interp("interpretations:\n- {type: source_node, node_type: A, key: {other: x}}\n"),
+                false,
+            )
+            .unwrap_err();
+        assert!(e.to_string().contains("Cannot add keys"), "{e}");
+    }
 }

@@ -103,7 +103,7 @@ fn features_dry_runs() {
 
 #[test]
 fn quirks_dry_runs() {
-    for p in ["csv-edges", "providers", "shapes"] {
+    for p in ["csv-edges", "providers", "shapes", "jmespath"] {
         dry_run("quirks", p);
     }
 }
@@ -155,4 +155,47 @@ fn null_target_runs_every_pipeline() {
     );
     assert!(out.contains("Finished running pipeline: 'fifa'"), "{out}");
     assert!(out.contains("| records            | 20 "), "{out}");
+}
+
+#[test]
+fn json_mode_logs_progress_on_stderr() {
+    let out = Command::new(env!("CARGO_BIN_EXE_nodestream"))
+        .args(["run", "airports", "-t", "nowhere", "--json", "-r", "10"])
+        .current_dir(example("airports"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let lines: Vec<serde_json::Value> = String::from_utf8_lossy(&out.stderr)
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect();
+    let messages: Vec<&str> = lines.iter().filter_map(|l| l["message"].as_str()).collect();
+    assert_eq!(
+        messages,
+        [
+            "Loading Pipeline",
+            "Starting Pipeline",
+            "Processing Record",
+            "Metrics Report",
+            "Processing Record",
+            "Metrics Report",
+            "Pipeline Completed",
+            "Metrics Report"
+        ]
+    );
+    let indexes: Vec<u64> = lines.iter().filter_map(|l| l["index"].as_u64()).collect();
+    assert_eq!(indexes, [0, 10]);
+    // Each report drains the record count (as Python's metrics do); the last line also has the total.
+    let counts: Vec<u64> = lines.iter().filter_map(|l| l["records"].as_u64()).collect();
+    assert_eq!(counts, [0, 10, 10]);
+    assert_eq!(lines.last().unwrap()["records_total"], 20);
+    assert!(
+        lines
+            .iter()
+            .all(|l| l["pipeline_name"] == "airports" && l["pipeline_scope"] == "default")
+    );
 }

@@ -103,7 +103,7 @@ fn features_match_python() {
 
 #[test]
 fn quirks_match_python() {
-    for p in ["csv-edges", "providers", "shapes"] {
+    for p in ["csv-edges", "providers", "shapes", "jmespath"] {
         compare_pipeline("quirks", p);
     }
 }
@@ -119,6 +119,48 @@ fn show_and_print_schema_match_python() {
             &["print", "schema", "-f", "cypheresque"],
         ] {
             compare_cli(project, args);
+        }
+    }
+}
+
+/// Copies an example project into a temporary directory (paths are CWD-relative, so the copy runs alone).
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+#[test]
+fn schema_with_additional_types_matches_python() {
+    for project in ["airports", "features"] {
+        let dir = tempfile::tempdir().unwrap();
+        copy_dir(&root().join("examples").join(project), dir.path());
+        let file = dir.path().join("nodestream.yaml");
+        let text = std::fs::read_to_string(&file)
+            .unwrap()
+            .replace("include_additional_types: false\n", "");
+        std::fs::write(&file, format!("{text}include_additional_types: true\n")).unwrap();
+        for args in [
+            &["print", "schema"][..],
+            &["print", "schema", "-f", "cypheresque"],
+        ] {
+            let mut py = Command::new(venv().join("bin/nodestream"));
+            py.args(args).current_dir(dir.path());
+            let expected = output(py, "python print schema");
+            let mut rs = Command::new(env!("CARGO_BIN_EXE_nodestream"));
+            rs.args(args).current_dir(dir.path());
+            assert_eq!(
+                output(rs, "print schema"),
+                expected,
+                "{project} with include_additional_types: {args:?}"
+            );
         }
     }
 }

@@ -53,6 +53,14 @@ impl PropMap {
         ))
     }
 
+    /// Number of static entries (0 for a dynamic map): a capacity hint.
+    pub fn static_len(&self) -> usize {
+        match self {
+            PropMap::Static(v) => v.len(),
+            PropMap::Dynamic(_) => 0,
+        }
+    }
+
     /// Static names (schema inference); empty for a dynamic map.
     pub fn names(&self) -> Vec<String> {
         match self {
@@ -372,8 +380,25 @@ pub struct Interpreter {
     pub iterate_on: Option<Provider>,
     /// `interpretations`.
     pub interpretations: Passes,
-    last_ingested_by: String,
-    was_ingested_by: String,
+    defaults_full: Properties,
+    defaults_short: Properties,
+}
+
+/// `last_ingested_at` (optional), `last_ingested_by_<p>_at`, `was_ingested_by_<p>`; timestamps set per use.
+fn default_template(pipeline_name: &str, keep_last_ingested: bool) -> Properties {
+    let mut p = Properties::with_capacity(3);
+    if keep_last_ingested {
+        p.insert("last_ingested_at".to_string(), bolt::Value::Null);
+    }
+    p.insert(
+        format!("last_ingested_by_{pipeline_name}_at"),
+        bolt::Value::Null,
+    );
+    p.insert(
+        format!("was_ingested_by_{pipeline_name}"),
+        bolt::Value::Boolean(true),
+    );
+    p
 }
 
 const INTERPRETER_ARGS: &[&str] = &["interpretations", "before_iteration", "iterate_on"];
@@ -404,18 +429,23 @@ impl Interpreter {
             before_iteration,
             iterate_on,
             interpretations,
-            last_ingested_by: format!("last_ingested_by_{pipeline_name}_at"),
-            was_ingested_by: format!("was_ingested_by_{pipeline_name}"),
+            defaults_full: default_template(pipeline_name, true),
+            defaults_short: default_template(pipeline_name, false),
         })
     }
 
-    fn defaults(&self, clock: &bolt::Value, keep_last_ingested: bool) -> Properties {
-        let mut p = Properties::with_capacity(8);
-        if keep_last_ingested {
-            p.insert("last_ingested_at".to_string(), clock.clone());
+    /// The default properties (spec §3.1), cloned from a template so the names are not hashed again, with
+    /// room for `extra` more.
+    fn defaults(&self, clock: &bolt::Value, keep_last_ingested: bool, extra: usize) -> Properties {
+        let (mut p, stamped) = if keep_last_ingested {
+            (self.defaults_full.clone(), 2)
+        } else {
+            (self.defaults_short.clone(), 1)
+        };
+        p.reserve(extra);
+        for (_, v) in p.iter_mut().take(stamped) {
+            *v = clock.clone();
         }
-        p.insert(self.last_ingested_by.clone(), clock.clone());
-        p.insert(self.was_ingested_by.clone(), bolt::Value::Boolean(true));
         p
     }
 
@@ -521,9 +551,10 @@ impl Interpreter {
             InterpKind::SourceNode(s) => {
                 let e = ctx.eval();
                 let node_type = type_name(&s.node_type, &e)?;
-                let mut keys = Properties::new();
+                let mut keys = Properties::with_capacity(s.key.static_len());
                 s.key.apply(&e, &mut keys, &s.key_norm)?;
-                let mut props = self.defaults(now, s.update_last_ingested);
+                let mut props =
+                    self.defaults(now, s.update_last_ingested, s.properties.static_len());
                 s.properties.apply(&e, &mut props, &s.prop_norm)?;
                 ctx.source.type_ = node_type.unwrap_or_default();
                 ctx.source_rule = if s.allow_create {
@@ -536,8 +567,17 @@ impl Interpreter {
                         ctx.source.additional_types.push(t.clone());
                     }
                 }
-                ctx.source.key_values.extend(keys);
-                ctx.source.properties.extend(props);
+                // A second source_node merges into the first (later values win).
+                if ctx.source.key_values.is_empty() {
+                    ctx.source.key_values = keys;
+                } else {
+                    ctx.source.key_values.extend(keys);
+                }
+                if ctx.source.properties.is_empty() {
+                    ctx.source.properties = props;
+                } else {
+                    ctx.source.properties.extend(props);
+                }
             }
             InterpKind::Properties { properties, norm } => {
                 let e = EvalCtx {
@@ -605,7 +645,11 @@ impl Interpreter {
         let mut relationship = Relationship {
             type_: rel_type,
             key_values: Properties::new(),
-            properties: self.defaults(now, r.relationship_update_last_ingested),
+            properties: self.defaults(
+                now,
+                r.relationship_update_last_ingested,
+                r.relationship_properties.static_len(),
+            ),
         };
         r.relationship_key
             .apply(e, &mut relationship.key_values, &r.prop_norm)?;
@@ -668,7 +712,11 @@ impl Interpreter {
             let mut related = Node {
                 type_: node_type.clone(),
                 key_values: keys,
-                properties: self.defaults(now, r.node_update_last_ingested),
+                properties: self.defaults(
+                    now,
+                    r.node_update_last_ingested,
+                    r.node_properties.static_len(),
+                ),
                 additional_types: r.node_additional_types.clone(),
             };
             r.node_properties

@@ -178,7 +178,8 @@ pub async fn run_pipeline(
     let mut stats = vec![SinkStats::default(); sinks.len()];
     let mut sink_error: Option<anyhow::Error> = None;
     let freq = opts.reporting_frequency.max(1);
-    let report = |records: u64| {
+    let mut last_reported: u64 = 0;
+    let mut report = |records: u64| {
         let elapsed = start.elapsed().as_secs_f64();
         let rate = if elapsed > 0.0 {
             records as f64 / elapsed
@@ -193,6 +194,15 @@ pub async fn run_pipeline(
                 "Processing Record",
                 serde_json::json!({"index": records, "elapsed_seconds": elapsed, "records_per_second": rate}),
             );
+            // Python drains accumulating metrics at each report: `records` is the count since the last one.
+            json_log(
+                "INFO",
+                &name,
+                &opts.scope,
+                "Metrics Report",
+                serde_json::json!({"records": records - last_reported}),
+            );
+            last_reported = records;
         } else if let Some(b) = &bar {
             b.set_message(format!(
                 "Record {records}  elapsed {elapsed:.1}s  {rate:.0} rec/s"
@@ -201,10 +211,11 @@ pub async fn run_pipeline(
     };
     'recv: while let Some((discarded, batch)) = rx_out.recv().await {
         if discarded > 0 {
-            // Report once if this block crossed a reporting boundary (record index 0 always reports).
-            if records == 0 || (records + discarded - 1) / freq > (records.saturating_sub(1)) / freq
-            {
-                report(records);
+            // Every record index that is a multiple of the frequency in this block reports, as Python does.
+            let mut index = records.div_ceil(freq) * freq;
+            while index < records + discarded {
+                report(index);
+                index += freq;
             }
             records += discarded;
         }
@@ -284,7 +295,11 @@ pub async fn run_pipeline(
             &name,
             &opts.scope,
             "Metrics Report",
-            serde_json::json!({"records": records, "records_per_second": records as f64 / elapsed.max(1e-9)}),
+            serde_json::json!({
+                "records": records - last_reported,
+                "records_total": records,
+                "records_per_second": records as f64 / elapsed.max(1e-9),
+            }),
         );
     }
     Ok(RunStats {

@@ -1,4 +1,4 @@
-//! Where interpreted records go: the `null` target, the dry run, and (once merged) the Neo4j writer.
+//! Where interpreted records go: the `null` target, the dry run and the Neo4j writer.
 
 use crate::model::{Ingestible, Node, NodeCreationRule, RelationshipCreationRule};
 use crate::project::ResolvedTarget;
