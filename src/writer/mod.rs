@@ -606,9 +606,9 @@ impl Shared {
                 self.progress.absorb(&summary);
                 // Deadlocks between concurrent shapes: replaying a MERGE bucket is harmless and usually works.
                 if summary.has_failures()
-                    && summary.only_lock_failures()
+                    && summary.lock_contention()
                     && p.idempotent
-                    && replays + 1 < self.retry.max_attempts
+                    && replays < self.retry.max_attempts.max(5)
                 {
                     replays += 1;
                     self.progress.retries.fetch_add(1, Ordering::Relaxed);
