@@ -50,6 +50,11 @@ impl Sink {
         }
     }
 
+    /// Whether this sink throws items away unseen (so they need not be sent to it).
+    pub fn discards(&self) -> bool {
+        matches!(self, Sink::Null { .. })
+    }
+
     /// `--lenient-apoc-errors`: database-side batch failures are logged, not fatal.
     pub fn set_lenient_apoc_errors(&mut self) {
         if let Sink::Neo4j(w) = self {
