@@ -34,7 +34,7 @@ fn a_load_survives_a_server_restart_by_rerunning() {
     );
     let mut proj = Project::new();
     let csv = proj.path("airports.csv");
-    let e = write_airports_csv(&csv, 40_000).unwrap();
+    let e = write_airports_csv(&csv, 20_000).unwrap();
     proj.pipeline("airports", &airports_pipeline(p, &csv));
     proj.target(
         "db",
@@ -56,7 +56,7 @@ fn a_load_survives_a_server_restart_by_rerunning() {
         .stderr(Stdio::piped())
         .spawn()
         .expect("nodestream starts");
-    std::thread::sleep(Duration::from_secs(3));
+    std::thread::sleep(Duration::from_secs(2));
     neo4j(&["stop", "--name", "writer-restart"]);
     let started = Instant::now();
     let out = child.wait_with_output().expect("nodestream finishes");
