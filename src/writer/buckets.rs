@@ -1,0 +1,587 @@
+//! Buckets and de-duplication (spec §3.6) and the encoding of each bucket's rows straight into PackStream.
+//!
+//! A bucket is one operation shape. Each row keeps its identity as an already-encoded fragment of the row map
+//! (`"__node_k1" v1 "__node_k2" v2 ...`) in a per-bucket arena; equal fragments are equal identities, so the
+//! fragment is both the de-duplication key and the bytes copied into the outgoing batch. Properties are moved
+//! from the model objects and merged on duplicates (later value wins, first insertion order kept).
+
+use crate::model::{
+    DesiredIngestion, Node, NodeCreationRule, Properties, RelationshipCreationRule,
+    RelationshipWithNodes,
+};
+use bolt::packstream::encode::{self, Encode};
+use bytes::{BufMut, BytesMut};
+use hashbrown::HashTable;
+use std::hash::BuildHasher;
+use std::ops::Range;
+
+/// A node operation shape: (label, key names, additional labels, rule).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct NodeShape {
+    /// Primary label.
+    pub label: String,
+    /// Key names, in order.
+    pub keys: Vec<String>,
+    /// Additional labels.
+    pub additional_labels: Vec<String>,
+    /// Creation rule.
+    pub rule: NodeCreationRule,
+}
+
+impl NodeShape {
+    fn of(node: &Node, rule: NodeCreationRule) -> NodeShape {
+        NodeShape {
+            label: node.type_.clone(),
+            keys: node.key_values.keys().cloned().collect(),
+            additional_labels: node.additional_types.clone(),
+            rule,
+        }
+    }
+
+    fn matches(&self, node: &Node, rule: NodeCreationRule) -> bool {
+        self.rule == rule
+            && self.label == node.type_
+            && self.additional_labels == node.additional_types
+            && self.keys.len() == node.key_values.len()
+            && self
+                .keys
+                .iter()
+                .zip(node.key_values.keys())
+                .all(|(a, b)| a == b)
+    }
+
+    /// The view the Cypher generator needs.
+    pub fn spec(&self) -> super::cypher::NodeSpec<'_> {
+        super::cypher::NodeSpec {
+            label: &self.label,
+            keys: &self.keys,
+            additional_labels: &self.additional_labels,
+            rule: self.rule,
+        }
+    }
+}
+
+/// A relationship operation shape: endpoints (creation-prevented), type, key names and rule.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct RelShape {
+    /// Start node shape.
+    pub from: NodeShape,
+    /// End node shape.
+    pub to: NodeShape,
+    /// Relationship type.
+    pub rel_type: String,
+    /// Relationship key names.
+    pub keys: Vec<String>,
+    /// MERGE or CREATE.
+    pub rule: RelationshipCreationRule,
+}
+
+impl RelShape {
+    fn of(r: &RelationshipWithNodes) -> RelShape {
+        RelShape {
+            from: NodeShape::of(
+                &r.from_node,
+                r.from_side_node_creation_rule.prevent_creation(),
+            ),
+            to: NodeShape::of(&r.to_node, r.to_side_node_creation_rule.prevent_creation()),
+            rel_type: r.relationship.type_.clone(),
+            keys: r.relationship.key_values.keys().cloned().collect(),
+            rule: r.relationship_creation_rule,
+        }
+    }
+
+    fn matches(&self, r: &RelationshipWithNodes) -> bool {
+        self.rule == r.relationship_creation_rule
+            && self.rel_type == r.relationship.type_
+            && self.keys.len() == r.relationship.key_values.len()
+            && self
+                .keys
+                .iter()
+                .zip(r.relationship.key_values.keys())
+                .all(|(a, b)| a == b)
+            && self.from.matches(
+                &r.from_node,
+                r.from_side_node_creation_rule.prevent_creation(),
+            )
+            && self
+                .to
+                .matches(&r.to_node, r.to_side_node_creation_rule.prevent_creation())
+    }
+
+    /// The view the Cypher generator needs.
+    pub fn spec(&self) -> super::cypher::RelSpec<'_> {
+        super::cypher::RelSpec {
+            from: self.from.spec(),
+            to: self.to.spec(),
+            rel_type: &self.rel_type,
+            keys: &self.keys,
+            rule: self.rule,
+        }
+    }
+}
+
+/// Writes the string `__{prefix}_{name}` without building it first.
+#[inline]
+fn prefixed_name(buf: &mut Vec<u8>, prefix: &str, name: &str) {
+    let len = 3 + prefix.len() + name.len();
+    // The same header layout as `encode::string`, into a Vec (the arena is not a BytesMut).
+    if len < 16 {
+        buf.push(0x80 | len as u8);
+    } else if len <= u8::MAX as usize {
+        buf.push(0xD0);
+        buf.push(len as u8);
+    } else if len <= u16::MAX as usize {
+        buf.push(0xD1);
+        buf.extend_from_slice(&(len as u16).to_be_bytes());
+    } else {
+        buf.push(0xD2);
+        buf.extend_from_slice(&(len as u32).to_be_bytes());
+    }
+    buf.extend_from_slice(b"__");
+    buf.extend_from_slice(prefix.as_bytes());
+    buf.push(b'_');
+    buf.extend_from_slice(name.as_bytes());
+}
+
+/// Appends the key fragment of `keys` (name/value pairs) to the arena, reusing one scratch `BytesMut`.
+fn key_fragment(arena: &mut Vec<u8>, scratch: &mut BytesMut, prefix: &str, keys: &Properties) {
+    for (k, v) in keys {
+        prefixed_name(arena, prefix, k);
+        scratch.clear();
+        v.encode(scratch);
+        arena.extend_from_slice(scratch);
+    }
+}
+
+/// One bucket's rows: identity fragments in `arena`, properties per row, and a hash index for de-duplication.
+#[derive(Default)]
+struct Rows {
+    arena: Vec<u8>,
+    rows: Vec<(Range<u32>, Properties)>,
+    index: HashTable<u32>,
+}
+
+impl Rows {
+    /// De-duplicates the fragment written at `arena[start..]`: a new row, or properties merged into the old one.
+    fn insert(&mut self, start: usize, props: Properties, hasher: &hashbrown::DefaultHashBuilder) {
+        let Rows { arena, rows, index } = self;
+        let key = &arena[start..];
+        let hash = hasher.hash_one(key);
+        let found = index.find(hash, |&i| {
+            let r = &rows[i as usize].0;
+            &arena[r.start as usize..r.end as usize] == key
+        });
+        match found {
+            Some(&i) => {
+                arena.truncate(start);
+                // Python's dict.update: later values win, first insertion order kept.
+                rows[i as usize].1.extend(props);
+            }
+            None => {
+                let i = rows.len() as u32;
+                rows.push((start as u32..arena.len() as u32, props));
+                index.insert_unique(hash, i, |&j| {
+                    let r = &rows[j as usize].0;
+                    hasher.hash_one(&arena[r.start as usize..r.end as usize])
+                });
+            }
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.rows.len()
+    }
+}
+
+/// The node rows of one shape.
+pub struct NodeBucket {
+    /// The shape.
+    pub shape: NodeShape,
+    rows: Rows,
+    labels: BytesMut,
+}
+
+/// The relationship rows of one shape.
+pub struct RelBucket {
+    /// The shape.
+    pub shape: RelShape,
+    rows: Rows,
+}
+
+/// Everything buffered between two flushes.
+#[derive(Default)]
+pub struct Batch {
+    /// Node buckets, in first-seen order.
+    pub nodes: Vec<NodeBucket>,
+    /// Relationship buckets, in first-seen order.
+    pub rels: Vec<RelBucket>,
+    node_index: hashbrown::HashMap<String, Vec<u32>>,
+    rel_index: hashbrown::HashMap<String, Vec<u32>>,
+    scratch: BytesMut,
+    hasher: hashbrown::DefaultHashBuilder,
+    /// Records added since the last flush.
+    pub records: usize,
+}
+
+impl Batch {
+    /// Whether nothing is buffered.
+    pub fn is_empty(&self) -> bool {
+        self.nodes.is_empty() && self.rels.is_empty()
+    }
+
+    /// Buffers one interpreted record (spec §3.1: nothing is written when the source node is invalid).
+    pub fn add(&mut self, ingestion: DesiredIngestion) {
+        self.records += 1;
+        if !ingestion.source.is_valid() {
+            if ingestion.relationships.is_empty() {
+                tracing::debug!("Identity value for source node was null. Skipping Ingest.");
+            } else {
+                tracing::warn!("Identity value for source node was null. Skipping Ingest.");
+            }
+            return;
+        }
+        self.add_node(ingestion.source, ingestion.source_node_creation_rule);
+        for rel in ingestion.relationships {
+            self.add_relationship(rel);
+        }
+    }
+
+    fn node_bucket(&mut self, node: &Node, rule: NodeCreationRule) -> usize {
+        let candidates = match self.node_index.get(node.type_.as_str()) {
+            Some(c) => c,
+            None => self.node_index.entry(node.type_.clone()).or_default(),
+        };
+        if let Some(&i) = candidates
+            .iter()
+            .find(|&&i| self.nodes[i as usize].shape.matches(node, rule))
+        {
+            return i as usize;
+        }
+        let i = self.nodes.len();
+        let shape = NodeShape::of(node, rule);
+        let mut labels = BytesMut::new();
+        shape.additional_labels.encode(&mut labels);
+        self.nodes.push(NodeBucket {
+            shape,
+            rows: Rows::default(),
+            labels,
+        });
+        if let Some(c) = self.node_index.get_mut(node.type_.as_str()) {
+            c.push(i as u32);
+        }
+        i
+    }
+
+    /// Buffers one node under its shape, merging duplicates.
+    pub fn add_node(&mut self, node: Node, rule: NodeCreationRule) {
+        let b = self.node_bucket(&node, rule);
+        let rows = &mut self.nodes[b].rows;
+        let start = rows.arena.len();
+        key_fragment(&mut rows.arena, &mut self.scratch, "node", &node.key_values);
+        rows.insert(start, node.properties, &self.hasher);
+    }
+
+    /// Buffers a relationship and both endpoint nodes (with their own, not creation-prevented, rules).
+    pub fn add_relationship(&mut self, rel: RelationshipWithNodes) {
+        let b = self.rel_bucket(&rel);
+        let RelationshipWithNodes {
+            from_node,
+            to_node,
+            relationship,
+            from_side_node_creation_rule,
+            to_side_node_creation_rule,
+            ..
+        } = rel;
+        let rows = &mut self.rels[b].rows;
+        let start = rows.arena.len();
+        key_fragment(
+            &mut rows.arena,
+            &mut self.scratch,
+            "rel",
+            &relationship.key_values,
+        );
+        key_fragment(
+            &mut rows.arena,
+            &mut self.scratch,
+            "from_node",
+            &from_node.key_values,
+        );
+        key_fragment(
+            &mut rows.arena,
+            &mut self.scratch,
+            "to_node",
+            &to_node.key_values,
+        );
+        rows.insert(start, relationship.properties, &self.hasher);
+        self.add_node(from_node, from_side_node_creation_rule);
+        self.add_node(to_node, to_side_node_creation_rule);
+    }
+
+    fn rel_bucket(&mut self, rel: &RelationshipWithNodes) -> usize {
+        let ty = rel.relationship.type_.as_str();
+        let candidates = match self.rel_index.get(ty) {
+            Some(c) => c,
+            None => self.rel_index.entry(ty.to_string()).or_default(),
+        };
+        if let Some(&i) = candidates
+            .iter()
+            .find(|&&i| self.rels[i as usize].shape.matches(rel))
+        {
+            return i as usize;
+        }
+        let i = self.rels.len();
+        self.rels.push(RelBucket {
+            shape: RelShape::of(rel),
+            rows: Rows::default(),
+        });
+        if let Some(c) = self.rel_index.get_mut(ty) {
+            c.push(i as u32);
+        }
+        i
+    }
+}
+
+/// Something that can write its rows into an outgoing parameter map.
+pub trait RowSource {
+    /// Number of (de-duplicated) rows.
+    fn len(&self) -> usize;
+    /// Writes rows `range` as PackStream maps, one after the other.
+    fn encode_rows(&self, range: Range<usize>, buf: &mut BytesMut);
+    /// Rough byte size of all rows, to size the buffer once.
+    fn size_hint(&self) -> usize;
+}
+
+impl RowSource for NodeBucket {
+    fn len(&self) -> usize {
+        self.rows.len()
+    }
+
+    fn encode_rows(&self, range: Range<usize>, buf: &mut BytesMut) {
+        let nkeys = self.shape.keys.len();
+        for (key, props) in &self.rows.rows[range] {
+            encode::map_header(buf, nkeys + 2);
+            buf.put_slice(&self.rows.arena[key.start as usize..key.end as usize]);
+            encode::string(buf, "__node_properties");
+            props.encode(buf);
+            encode::string(buf, "__node_additional_labels");
+            buf.put_slice(&self.labels);
+        }
+    }
+
+    fn size_hint(&self) -> usize {
+        self.rows.arena.len() + self.rows.len() * (64 + 32 * self.shape.keys.len().max(4))
+    }
+}
+
+impl RowSource for RelBucket {
+    fn len(&self) -> usize {
+        self.rows.len()
+    }
+
+    fn encode_rows(&self, range: Range<usize>, buf: &mut BytesMut) {
+        let s = &self.shape;
+        let nfields = s.keys.len() + s.from.keys.len() + s.to.keys.len() + 1;
+        for (key, props) in &self.rows.rows[range] {
+            encode::map_header(buf, nfields);
+            buf.put_slice(&self.rows.arena[key.start as usize..key.end as usize]);
+            encode::string(buf, "__rel_properties");
+            props.encode(buf);
+        }
+    }
+
+    fn size_hint(&self) -> usize {
+        self.rows.arena.len() + self.rows.len() * 160
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Relationship;
+    use bolt::Value;
+
+    fn props(kv: &[(&str, Value)]) -> Properties {
+        kv.iter().map(|(k, v)| (k.to_string(), v.clone())).collect()
+    }
+
+    fn s(v: &str) -> Value {
+        Value::String(v.into())
+    }
+
+    fn node(label: &str, keys: &[(&str, Value)], p: &[(&str, Value)], add: &[&str]) -> Node {
+        Node {
+            type_: label.into(),
+            key_values: props(keys),
+            properties: props(p),
+            additional_types: add.iter().map(|a| a.to_string()).collect(),
+        }
+    }
+
+    fn encoded(src: &dyn RowSource) -> BytesMut {
+        let mut b = BytesMut::new();
+        src.encode_rows(0..src.len(), &mut b);
+        b
+    }
+
+    /// The rows must be byte-identical to encoding Python's per-row dicts as values.
+    #[test]
+    fn node_rows_equal_python_parameter_maps() {
+        let mut batch = Batch::default();
+        let a = node(
+            "Player",
+            &[("player_id", s("1"))],
+            &[("name", s("A")), ("age", Value::Integer(3))],
+            &["Person"],
+        );
+        batch.add_node(a, NodeCreationRule::Eager);
+        batch.add_node(
+            node(
+                "Player",
+                &[("player_id", s("2"))],
+                &[("name", s("B"))],
+                &["Person"],
+            ),
+            NodeCreationRule::Eager,
+        );
+        // A duplicate: merged into the first (later value wins, order kept), new keys appended.
+        batch.add_node(
+            node(
+                "Player",
+                &[("player_id", s("1"))],
+                &[("age", Value::Integer(4)), ("x", Value::Null)],
+                &["Person"],
+            ),
+            NodeCreationRule::Eager,
+        );
+        // Same label, other shape (no additional labels): another bucket.
+        batch.add_node(
+            node("Player", &[("player_id", s("1"))], &[], &[]),
+            NodeCreationRule::Eager,
+        );
+        assert_eq!(batch.nodes.len(), 2);
+        assert_eq!(batch.nodes[0].len(), 2);
+        let expected = |id: &str, p: Properties| {
+            Value::Map(
+                [
+                    ("__node_player_id".to_string(), s(id)),
+                    ("__node_properties".to_string(), Value::Map(p)),
+                    (
+                        "__node_additional_labels".to_string(),
+                        Value::List(vec![s("Person")]),
+                    ),
+                ]
+                .into_iter()
+                .collect(),
+            )
+        };
+        let mut want = BytesMut::new();
+        expected(
+            "1",
+            props(&[
+                ("name", s("A")),
+                ("age", Value::Integer(4)),
+                ("x", Value::Null),
+            ]),
+        )
+        .encode(&mut want);
+        expected("2", props(&[("name", s("B"))])).encode(&mut want);
+        assert_eq!(encoded(&batch.nodes[0]), want);
+    }
+
+    #[test]
+    fn relationships_dedup_by_endpoints_and_keys_and_buffer_endpoints() {
+        let mut batch = Batch::default();
+        let rel = |to: &str, role: &str, w: i64| RelationshipWithNodes {
+            from_node: node(
+                "Airport",
+                &[("identifier", s("05pn"))],
+                &[("p", s("x"))],
+                &[],
+            ),
+            to_node: node("Country", &[("code", s(to))], &[], &[]),
+            relationship: Relationship {
+                type_: "WITHIN".into(),
+                key_values: props(&[("role", s(role))]),
+                properties: props(&[("w", Value::Integer(w))]),
+            },
+            from_side_node_creation_rule: NodeCreationRule::Eager,
+            to_side_node_creation_rule: NodeCreationRule::Eager,
+            relationship_creation_rule: RelationshipCreationRule::Eager,
+        };
+        batch.add_relationship(rel("us", "a", 1));
+        batch.add_relationship(rel("us", "a", 2));
+        batch.add_relationship(rel("us", "b", 3));
+        batch.add_relationship(rel("pr", "a", 4));
+        assert_eq!(batch.rels.len(), 1);
+        assert_eq!(batch.rels[0].len(), 3);
+        assert_eq!(batch.rels[0].shape.from.rule, NodeCreationRule::MatchOnly);
+        // Endpoints land in node buckets with their own rule: 1 airport, 2 countries.
+        assert_eq!(batch.nodes.len(), 2);
+        assert_eq!((batch.nodes[0].len(), batch.nodes[1].len()), (1, 2));
+        assert_eq!(batch.nodes[1].shape.rule, NodeCreationRule::Eager);
+        let row = |to: &str, role: &str, w: i64| {
+            Value::Map(
+                [
+                    ("__rel_role".to_string(), s(role)),
+                    ("__from_node_identifier".to_string(), s("05pn")),
+                    ("__to_node_code".to_string(), s(to)),
+                    (
+                        "__rel_properties".to_string(),
+                        Value::Map(props(&[("w", Value::Integer(w))])),
+                    ),
+                ]
+                .into_iter()
+                .collect(),
+            )
+        };
+        let mut want = BytesMut::new();
+        for v in [row("us", "a", 2), row("us", "b", 3), row("pr", "a", 4)] {
+            v.encode(&mut want);
+        }
+        assert_eq!(encoded(&batch.rels[0]), want);
+    }
+
+    #[test]
+    fn invalid_source_writes_nothing_and_long_names_encode() {
+        let mut batch = Batch::default();
+        batch.add(DesiredIngestion {
+            source: node("A", &[("k", Value::Null)], &[], &[]),
+            source_node_creation_rule: NodeCreationRule::Eager,
+            relationships: vec![],
+        });
+        assert!(batch.is_empty());
+        assert_eq!(batch.records, 1);
+        let long = "k".repeat(300);
+        batch.add_node(
+            node("A", &[(long.as_str(), Value::Integer(1))], &[], &[]),
+            NodeCreationRule::MatchOnly,
+        );
+        let mut want = BytesMut::new();
+        Value::Map(
+            [
+                (format!("__node_{long}"), Value::Integer(1)),
+                (
+                    "__node_properties".to_string(),
+                    Value::Map(Properties::new()),
+                ),
+                ("__node_additional_labels".to_string(), Value::List(vec![])),
+            ]
+            .into_iter()
+            .collect(),
+        )
+        .encode(&mut want);
+        assert_eq!(encoded(&batch.nodes[0]), want);
+    }
+
+    #[test]
+    fn many_rows_stay_distinct() {
+        let mut batch = Batch::default();
+        for i in 0..10_000 {
+            batch.add_node(
+                node("N", &[("id", Value::Integer(i % 5000))], &[], &[]),
+                NodeCreationRule::Eager,
+            );
+        }
+        assert_eq!(batch.nodes[0].len(), 5000);
+    }
+}
