@@ -7,6 +7,7 @@ mod migrations;
 mod model;
 mod pipeline;
 mod project;
+mod schema;
 mod writer;
 
 use std::process::ExitCode;

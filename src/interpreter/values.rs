@@ -1,0 +1,1154 @@
+//! Record values, value providers (spec §2.10) and normalizers (spec §2.11).
+//!
+//! Records are held as JMESPath variables (`Rcvar`, an `Arc<Variable>`), so evaluating `!jmespath` never
+//! converts the record; a plain field name is a direct map lookup.
+
+use crate::project::LoadError;
+use crate::project::yaml::{Kind, ScalarValue, YamlNode};
+use jmespath::{Rcvar, Variable};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+/// A record or any value inside one.
+pub type Var = Rcvar;
+
+/// The null value.
+pub fn null() -> Var {
+    thread_local! {
+        static NULL: Var = Arc::new(Variable::Null);
+    }
+    NULL.with(Arc::clone)
+}
+
+/// A string value.
+pub fn string(s: impl Into<String>) -> Var {
+    Arc::new(Variable::String(s.into()))
+}
+
+/// Converts plain YAML (tags ignored) to a value.
+pub fn from_yaml(node: &YamlNode) -> Var {
+    Arc::new(match &node.kind {
+        Kind::Scalar(s) => match s.value {
+            ScalarValue::Null => Variable::Null,
+            ScalarValue::Bool(b) => Variable::Bool(b),
+            ScalarValue::Int(i) => Variable::Number(i.into()),
+            ScalarValue::Float(f) => {
+                serde_json::Number::from_f64(f).map_or(Variable::Null, Variable::Number)
+            }
+            ScalarValue::Str => Variable::String(s.raw.clone()),
+        },
+        Kind::Seq(items) => Variable::Array(items.iter().map(from_yaml).collect()),
+        Kind::Map(entries) => Variable::Object(
+            entries
+                .iter()
+                .map(|(k, v)| (k.key_text(), from_yaml(v)))
+                .collect::<BTreeMap<_, _>>(),
+        ),
+    })
+}
+
+/// Converts JSON to a value.
+pub fn from_json(v: serde_json::Value) -> Var {
+    Arc::new(match v {
+        serde_json::Value::Null => Variable::Null,
+        serde_json::Value::Bool(b) => Variable::Bool(b),
+        serde_json::Value::Number(n) => Variable::Number(n),
+        serde_json::Value::String(s) => Variable::String(s),
+        serde_json::Value::Array(a) => Variable::Array(a.into_iter().map(from_json).collect()),
+        serde_json::Value::Object(o) => {
+            Variable::Object(o.into_iter().map(|(k, v)| (k, from_json(v))).collect())
+        }
+    })
+}
+
+/// Converts a value to JSON.
+#[cfg_attr(not(test), allow(dead_code))]
+pub fn to_json(v: &Variable) -> serde_json::Value {
+    match v {
+        Variable::Null | Variable::Expref(_) => serde_json::Value::Null,
+        Variable::Bool(b) => (*b).into(),
+        Variable::Number(n) => serde_json::Value::Number(n.clone()),
+        Variable::String(s) => s.clone().into(),
+        Variable::Array(a) => a.iter().map(|x| to_json(x)).collect(),
+        Variable::Object(o) => {
+            serde_json::Value::Object(o.iter().map(|(k, v)| (k.clone(), to_json(v))).collect())
+        }
+    }
+}
+
+/// Converts a value to a Bolt value, applying normalizers to strings.
+pub fn to_bolt(v: &Variable, norm: &Normalizers) -> bolt::Value {
+    match v {
+        Variable::Null | Variable::Expref(_) => bolt::Value::Null,
+        Variable::Bool(b) => bolt::Value::Boolean(*b),
+        Variable::Number(n) => match n.as_i64() {
+            Some(i) => bolt::Value::Integer(i),
+            None => bolt::Value::Float(n.as_f64().unwrap_or(f64::NAN)),
+        },
+        Variable::String(s) => bolt::Value::String(norm.apply_str(s)),
+        Variable::Array(a) => bolt::Value::List(a.iter().map(|x| to_bolt(x, norm)).collect()),
+        Variable::Object(o) => bolt::Value::Map(
+            o.iter()
+                .map(|(k, v)| (k.clone(), to_bolt(v, norm)))
+                .collect(),
+        ),
+    }
+}
+
+/// Python's `str()` of a value (used by `!format` and `!cast to: str`).
+pub fn py_str(v: &Variable) -> String {
+    match v {
+        Variable::String(s) => s.clone(),
+        other => py_repr(other),
+    }
+}
+
+/// Python's `repr()` of a value.
+pub fn py_repr(v: &Variable) -> String {
+    match v {
+        Variable::Null | Variable::Expref(_) => "None".into(),
+        Variable::Bool(b) => if *b { "True" } else { "False" }.into(),
+        Variable::Number(n) => match n.as_i64() {
+            Some(i) => i.to_string(),
+            None => py_float(n.as_f64().unwrap_or(f64::NAN)),
+        },
+        Variable::String(s) => {
+            if s.contains('\'') && !s.contains('"') {
+                format!("\"{s}\"")
+            } else {
+                format!("'{}'", s.replace('\\', "\\\\").replace('\'', "\\'"))
+            }
+        }
+        Variable::Array(a) => format!(
+            "[{}]",
+            a.iter().map(|x| py_repr(x)).collect::<Vec<_>>().join(", ")
+        ),
+        Variable::Object(o) => format!(
+            "{{{}}}",
+            o.iter()
+                .map(|(k, v)| format!("'{k}': {}", py_repr(v)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    }
+}
+
+/// Python's float repr.
+pub fn py_float(f: f64) -> String {
+    if f.is_nan() {
+        "nan".into()
+    } else if f.is_infinite() {
+        if f > 0.0 { "inf".into() } else { "-inf".into() }
+    } else if f == f.trunc() && f.abs() < 1e16 {
+        format!("{f:.1}")
+    } else {
+        let s = format!("{f:?}");
+        match s.find('e') {
+            Some(i) if !s[i + 1..].starts_with('-') => format!("{}e+{}", &s[..i], &s[i + 1..]),
+            _ => s,
+        }
+    }
+}
+
+/// Python truthiness.
+pub fn truthy(v: &Variable) -> bool {
+    match v {
+        Variable::Null | Variable::Expref(_) => false,
+        Variable::Bool(b) => *b,
+        Variable::Number(n) => n.as_f64().is_some_and(|f| f != 0.0),
+        Variable::String(s) => !s.is_empty(),
+        Variable::Array(a) => !a.is_empty(),
+        Variable::Object(o) => !o.is_empty(),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Normalizers
+
+/// One registered normalizer (spec §2.11).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Normalizer {
+    /// `lowercase_strings`
+    Lowercase,
+    /// `uppercase_strings`
+    Uppercase,
+    /// `trim_whitespace`
+    Trim,
+    /// `remove_trailing_dots`
+    RemoveTrailingDots,
+}
+
+impl Normalizer {
+    /// By alias (`lowercase_strings`) as used by `!normalize using:`.
+    pub fn by_alias(name: &str) -> Option<Self> {
+        Some(match name {
+            "lowercase_strings" => Normalizer::Lowercase,
+            "uppercase_strings" => Normalizer::Uppercase,
+            "trim_whitespace" => Normalizer::Trim,
+            "remove_trailing_dots" => Normalizer::RemoveTrailingDots,
+            _ => return None,
+        })
+    }
+
+    fn apply(self, s: &str) -> String {
+        match self {
+            Normalizer::Lowercase => s.to_lowercase(),
+            Normalizer::Uppercase => s.to_uppercase(),
+            Normalizer::Trim => s.trim().to_string(),
+            Normalizer::RemoveTrailingDots => s.trim_end_matches('.').to_string(),
+        }
+    }
+}
+
+/// An ordered list of normalizers to apply (flags set to true, in flag-map order).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Normalizers(pub Vec<Normalizer>);
+
+/// Flag maps in order (`do_lowercase_strings: true`, …), before defaults are overlaid.
+pub type Flags = Vec<(String, bool)>;
+
+impl Normalizers {
+    /// Builds from flags overlaid on defaults; the default keys keep their first position.
+    pub fn from_flags(defaults: &[(&str, bool)], flags: &Flags) -> Result<Self, String> {
+        let mut merged: Vec<(String, bool)> =
+            defaults.iter().map(|(k, v)| (k.to_string(), *v)).collect();
+        for (k, v) in flags {
+            match merged.iter_mut().find(|(mk, _)| mk == k) {
+                Some(slot) => slot.1 = *v,
+                None => merged.push((k.clone(), *v)),
+            }
+        }
+        let mut out = Vec::new();
+        for (k, on) in merged {
+            if !on {
+                continue;
+            }
+            let n = k.strip_prefix("do_").and_then(Normalizer::by_alias);
+            match n {
+                Some(n) => out.push(n),
+                None => return Err(format!("Normalization flag with name '{k}' is not valid.")),
+            }
+        }
+        Ok(Normalizers(out))
+    }
+
+    /// Whether nothing is applied.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// Normalizes a string.
+    pub fn apply_str(&self, s: &str) -> String {
+        match self.0.as_slice() {
+            [] => s.to_string(),
+            [one] => one.apply(s),
+            many => {
+                let mut cur = s.to_string();
+                for n in many {
+                    cur = n.apply(&cur);
+                }
+                cur
+            }
+        }
+    }
+
+    /// Normalizes a value (only strings change).
+    pub fn apply(&self, v: Var) -> Var {
+        if self.is_empty() {
+            return v;
+        }
+        match &*v {
+            Variable::String(s) => string(self.apply_str(s)),
+            _ => v,
+        }
+    }
+}
+
+/// Parses a normalization flag map (`{do_lowercase_strings: true}`).
+pub fn parse_flags(node: &YamlNode, file: &str, what: &str) -> Result<Flags, LoadError> {
+    let Some(entries) = node.as_map() else {
+        return Err(LoadError::at(
+            file,
+            node,
+            format!(
+                "`{what}` must be a mapping of flags like `do_lowercase_strings: true`, found {}",
+                node.type_name()
+            ),
+        ));
+    };
+    let mut out = Vec::new();
+    for (k, v) in entries {
+        let key = k
+            .as_str()
+            .map(str::to_string)
+            .unwrap_or_else(|| k.key_text());
+        let on = match v.as_scalar().map(|s| &s.value) {
+            Some(ScalarValue::Bool(b)) => *b,
+            Some(ScalarValue::Null) => false,
+            _ => {
+                return Err(LoadError::at(
+                    file,
+                    v,
+                    format!("`{what}.{key}` must be a boolean, found {}", v.type_name()),
+                ));
+            }
+        };
+        out.push((key, on));
+    }
+    Ok(out)
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Providers
+
+/// A compiled JMESPath expression, with the plain-field fast path.
+pub struct JmesPath {
+    expr: jmespath::Expression<'static>,
+    /// Set when the expression is only letters: evaluated as a map lookup (as Python does).
+    field: Option<String>,
+}
+
+impl std::fmt::Debug for JmesPath {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "JmesPath({:?})", self.expr.as_str())
+    }
+}
+
+impl JmesPath {
+    /// Compiles `src`.
+    pub fn compile(src: &str) -> Result<Self, String> {
+        let expr = jmespath::DEFAULT_RUNTIME
+            .compile(src)
+            .map_err(|e| e.to_string())?;
+        let field =
+            (!src.is_empty() && src.chars().all(char::is_alphabetic)).then(|| src.to_string());
+        Ok(JmesPath { expr, field })
+    }
+
+    /// The expression text.
+    pub fn as_str(&self) -> &str {
+        self.expr.as_str()
+    }
+
+    /// Evaluates against a document.
+    pub fn search(&self, doc: &Var) -> Result<Var, String> {
+        if let Some(field) = &self.field
+            && let Variable::Object(map) = &**doc
+        {
+            return Ok(map.get(field).cloned().unwrap_or_else(null));
+        }
+        let mut ctx = jmespath::Context::new(self.expr.as_str(), &jmespath::DEFAULT_RUNTIME);
+        jmespath::interpret(doc, self.expr.as_ast(), &mut ctx).map_err(|e| e.to_string())
+    }
+}
+
+/// What a `!cast` converts to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CastTo {
+    /// `int`
+    Int,
+    /// `float` (also `decimal`, which Bolt cannot carry)
+    Float,
+    /// `str`
+    Str,
+    /// `bool` (Python truthiness: `"false"` is true)
+    Bool,
+}
+
+/// The `group` of a `!regex`.
+#[derive(Debug, Clone)]
+pub enum RegexGroup {
+    /// By number (0 = whole match).
+    Index(usize),
+    /// By name.
+    Name(String),
+}
+
+/// A value provider: a static value or a tag of spec §2.10.
+#[derive(Debug)]
+pub enum Provider {
+    /// A plain YAML value.
+    Static(Var),
+    /// `!jmespath`
+    JmesPath(JmesPath),
+    /// `!variable`
+    Variable(String),
+    /// `!format`
+    Format {
+        /// The format string.
+        fmt: Box<Provider>,
+        /// Named substitutions, in order.
+        subs: Vec<(String, Provider)>,
+    },
+    /// `!regex`
+    Regex {
+        /// The compiled pattern.
+        regex: fancy_regex::Regex,
+        /// The pattern as written.
+        source: String,
+        /// Input.
+        data: Box<Provider>,
+        /// Which group to return.
+        group: RegexGroup,
+    },
+    /// `!split`
+    Split {
+        /// Separator.
+        delimiter: String,
+        /// Input.
+        data: Box<Provider>,
+    },
+    /// `!normalize`
+    Normalize {
+        /// Normalizer.
+        using: Normalizer,
+        /// Input.
+        data: Box<Provider>,
+    },
+    /// `!cast`
+    Cast {
+        /// Input.
+        data: Box<Provider>,
+        /// Target type.
+        to: CastTo,
+    },
+    /// `!mapping` (always null: nothing fills mappings)
+    Mapping,
+}
+
+/// What providers read: the document and the record's variables.
+pub struct EvalCtx<'a> {
+    /// The current document (record or iterated item).
+    pub document: &'a Var,
+    /// Variables set by `variables` interpretations.
+    pub variables: &'a BTreeMap<String, Var>,
+}
+
+/// Translates Python `re` syntax to fancy-regex where they differ.
+pub fn python_regex(src: &str) -> Result<fancy_regex::Regex, String> {
+    let mut out = String::with_capacity(src.len());
+    let mut chars = src.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '\\' {
+            match chars.next() {
+                Some('Z') => out.push_str("\\z"),
+                Some(other) => {
+                    out.push('\\');
+                    out.push(other);
+                }
+                None => out.push('\\'),
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    fancy_regex::Regex::new(&out).map_err(|e| e.to_string())
+}
+
+impl Provider {
+    /// The static string, if this is one (schema inference uses static types).
+    pub fn static_str(&self) -> Option<&str> {
+        match self {
+            Provider::Static(v) => v.as_string().map(String::as_str),
+            _ => None,
+        }
+    }
+
+    /// Builds a provider from a YAML node (tags resolved already, value-provider tags kept).
+    pub fn from_yaml(node: &YamlNode, file: &str) -> Result<Provider, LoadError> {
+        let tag = match &node.tag {
+            None => return Ok(Provider::Static(from_yaml(node))),
+            Some(t) => t.as_str(),
+        };
+        let scalar_arg = |what: &str| -> Result<String, LoadError> {
+            match &node.kind {
+                Kind::Scalar(s) => Ok(s.raw.clone()),
+                _ => Err(LoadError::at(
+                    file,
+                    node,
+                    format!("`{what}` takes a string, found {}", node.type_name()),
+                )),
+            }
+        };
+        let field = |name: &str| -> Result<&YamlNode, LoadError> {
+            if node.as_map().is_none() {
+                return Err(LoadError::at(
+                    file,
+                    node,
+                    format!("`{tag}` takes a mapping, found {}", node.type_name()),
+                ));
+            }
+            node.get(name).ok_or_else(|| {
+                LoadError::at(file, node, format!("`{tag}` needs the argument `{name}`"))
+            })
+        };
+        let check_keys = |allowed: &[&str]| -> Result<(), LoadError> {
+            for (k, _) in node.as_map().unwrap_or(&[]) {
+                let key = k.key_text();
+                if !allowed.contains(&key.as_str()) {
+                    return Err(LoadError::at(
+                        file,
+                        k,
+                        format!(
+                            "unknown argument `{key}` for `{tag}` (expected one of: {})",
+                            allowed.join(", ")
+                        ),
+                    ));
+                }
+            }
+            Ok(())
+        };
+        Ok(match tag {
+            "!jmespath" => {
+                let src = scalar_arg("!jmespath")?;
+                let jp = JmesPath::compile(&src).map_err(|e| {
+                    LoadError::at(
+                        file,
+                        node,
+                        format!("invalid JMESPath expression {src:?}: {e}"),
+                    )
+                })?;
+                Provider::JmesPath(jp)
+            }
+            "!variable" => Provider::Variable(scalar_arg("!variable")?),
+            "!format" => {
+                let fmt = Box::new(Provider::from_yaml(field("fmt")?, file)?);
+                let mut subs = Vec::new();
+                for (k, v) in node.as_map().unwrap_or(&[]) {
+                    let key = k.key_text();
+                    if key != "fmt" {
+                        subs.push((key, Provider::from_yaml(v, file)?));
+                    }
+                }
+                Provider::Format { fmt, subs }
+            }
+            "!regex" => {
+                check_keys(&["regex", "data", "group"])?;
+                let rnode = field("regex")?;
+                let source = rnode
+                    .as_scalar()
+                    .map(|s| s.raw.clone())
+                    .ok_or_else(|| LoadError::at(file, rnode, "`regex` must be a string"))?;
+                let regex = python_regex(&source).map_err(|e| {
+                    LoadError::at(
+                        file,
+                        rnode,
+                        format!("the regex {source:?} does not compile: {e}"),
+                    )
+                })?;
+                let data = Box::new(Provider::from_yaml(field("data")?, file)?);
+                let group = match node.get("group") {
+                    None => RegexGroup::Index(0),
+                    Some(g) => match g.as_scalar().map(|s| &s.value) {
+                        Some(ScalarValue::Int(i)) if *i >= 0 => RegexGroup::Index(*i as usize),
+                        Some(ScalarValue::Str) => RegexGroup::Name(g.key_text()),
+                        _ => {
+                            return Err(LoadError::at(
+                                file,
+                                g,
+                                "`group` must be a group number or name",
+                            ));
+                        }
+                    },
+                };
+                Provider::Regex {
+                    regex,
+                    source,
+                    data,
+                    group,
+                }
+            }
+            "!split" => {
+                check_keys(&["delimiter", "data"])?;
+                let d = field("delimiter")?;
+                let delimiter = d
+                    .as_scalar()
+                    .map(|s| s.raw.clone())
+                    .ok_or_else(|| LoadError::at(file, d, "`delimiter` must be a string"))?;
+                Provider::Split {
+                    delimiter,
+                    data: Box::new(Provider::from_yaml(field("data")?, file)?),
+                }
+            }
+            "!normalize" => {
+                check_keys(&["using", "data"])?;
+                let u = field("using")?;
+                let name = u.key_text();
+                let using = Normalizer::by_alias(&name).ok_or_else(|| {
+                    LoadError::at(
+                        file,
+                        u,
+                        format!(
+                            "unknown normalizer `{name}` (expected lowercase_strings, uppercase_strings, trim_whitespace or remove_trailing_dots)"
+                        ),
+                    )
+                })?;
+                Provider::Normalize {
+                    using,
+                    data: Box::new(Provider::from_yaml(field("data")?, file)?),
+                }
+            }
+            "!cast" => {
+                check_keys(&["data", "to"])?;
+                let t = field("to")?;
+                let to = match t.key_text().as_str() {
+                    "int" => CastTo::Int,
+                    "float" | "decimal" => CastTo::Float,
+                    "str" => CastTo::Str,
+                    "bool" => CastTo::Bool,
+                    other => {
+                        return Err(LoadError::at(
+                            file,
+                            t,
+                            format!(
+                                "cannot cast to `{other}` (expected int, float, decimal, str or bool)"
+                            ),
+                        ));
+                    }
+                };
+                Provider::Cast {
+                    data: Box::new(Provider::from_yaml(field("data")?, file)?),
+                    to,
+                }
+            }
+            "!mapping" => Provider::Mapping,
+            other => {
+                return Err(LoadError::at(
+                    file,
+                    node,
+                    format!(
+                        "ArgumentResolver '{other}' is not registered. Did you forget to install a plugin?"
+                    ),
+                ));
+            }
+        })
+    }
+
+    fn describe(&self) -> String {
+        match self {
+            Provider::Static(v) => format!("static value {}", py_repr(v)),
+            Provider::JmesPath(j) => format!("!jmespath {:?}", j.as_str()),
+            Provider::Variable(n) => format!("!variable {n:?}"),
+            Provider::Format { .. } => "!format".into(),
+            Provider::Regex { source, .. } => format!("!regex {source:?}"),
+            Provider::Split { delimiter, .. } => format!("!split on {delimiter:?}"),
+            Provider::Normalize { using, .. } => format!("!normalize {using:?}"),
+            Provider::Cast { to, .. } => format!("!cast to {to:?}"),
+            Provider::Mapping => "!mapping".into(),
+        }
+    }
+
+    fn wrap(&self, ctx: &EvalCtx<'_>, e: String) -> String {
+        format!(
+            "Given {}. Failed on input: {}: {e}",
+            self.describe(),
+            py_repr(ctx.document)
+        )
+    }
+
+    /// The single value (spec §2.10).
+    pub fn single(&self, ctx: &EvalCtx<'_>) -> Result<Var, String> {
+        match self {
+            Provider::Static(v) => Ok(v.clone()),
+            Provider::JmesPath(j) => {
+                let v = j.search(ctx.document).map_err(|e| self.wrap(ctx, e))?;
+                Ok(match &*v {
+                    Variable::Array(items) => items.first().cloned().unwrap_or_else(null),
+                    _ => v,
+                })
+            }
+            Provider::Variable(name) => Ok(ctx.variables.get(name).cloned().unwrap_or_else(null)),
+            Provider::Format { fmt, subs } => {
+                let f = fmt.single(ctx)?;
+                let Some(f) = f.as_string() else {
+                    return Ok(null());
+                };
+                let mut values = Vec::with_capacity(subs.len());
+                for (name, p) in subs {
+                    let v = p.single(ctx)?;
+                    if v.is_null() {
+                        return Ok(null());
+                    }
+                    values.push((name.as_str(), v));
+                }
+                py_format(f, &values)
+                    .map(string)
+                    .map_err(|e| self.wrap(ctx, e))
+            }
+            Provider::Regex {
+                regex, data, group, ..
+            } => {
+                let v = data.single(ctx)?;
+                self.regex_one(regex, group, &v)
+                    .map_err(|e| self.wrap(ctx, e))
+            }
+            Provider::Split { delimiter, data } => {
+                let many = self.split_many(delimiter, data, ctx)?;
+                many.into_iter()
+                    .next()
+                    .ok_or_else(|| self.wrap(ctx, "splitting produced no value".into()))
+            }
+            Provider::Normalize { using, data } => {
+                let many = data.many(ctx)?;
+                Ok(many
+                    .into_iter()
+                    .next()
+                    .map_or_else(null, |v| Normalizers(vec![*using]).apply(v)))
+            }
+            Provider::Cast { data, to } => {
+                let v = data.single(ctx)?;
+                cast(&v, *to).map_err(|e| self.wrap(ctx, e))
+            }
+            Provider::Mapping => Ok(null()),
+        }
+    }
+
+    /// The many values (spec §2.10).
+    pub fn many(&self, ctx: &EvalCtx<'_>) -> Result<Vec<Var>, String> {
+        match self {
+            Provider::Static(v) => Ok(match &**v {
+                Variable::Array(a) => a.clone(),
+                // A static string iterates as its characters (Python quirk).
+                Variable::String(s) => s.chars().map(|c| string(c.to_string())).collect(),
+                Variable::Object(o) => o.keys().map(|k| string(k.clone())).collect(),
+                _ => vec![v.clone()],
+            }),
+            Provider::JmesPath(j) => {
+                let v = j.search(ctx.document).map_err(|e| self.wrap(ctx, e))?;
+                Ok(match &*v {
+                    Variable::Array(items) => items.clone(),
+                    Variable::Null => Vec::new(),
+                    _ => vec![v],
+                })
+            }
+            Provider::Variable(name) => Ok(match ctx.variables.get(name) {
+                None => Vec::new(),
+                Some(v) => match &**v {
+                    Variable::Array(items) => items.clone(),
+                    Variable::Null => Vec::new(),
+                    _ => vec![v.clone()],
+                },
+            }),
+            Provider::Format { .. } => {
+                let v = self.single(ctx)?;
+                Ok(if truthy(&v) { vec![v] } else { Vec::new() })
+            }
+            Provider::Regex {
+                regex, data, group, ..
+            } => data
+                .many(ctx)?
+                .iter()
+                .map(|v| {
+                    self.regex_one(regex, group, v)
+                        .map_err(|e| self.wrap(ctx, e))
+                })
+                .collect(),
+            Provider::Split { delimiter, data } => self.split_many(delimiter, data, ctx),
+            Provider::Normalize { using, data } => {
+                let n = Normalizers(vec![*using]);
+                Ok(data.many(ctx)?.into_iter().map(|v| n.apply(v)).collect())
+            }
+            Provider::Cast { data, to } => data
+                .many(ctx)?
+                .iter()
+                .map(|v| cast(v, *to).map_err(|e| self.wrap(ctx, e)))
+                .collect(),
+            Provider::Mapping => Ok(Vec::new()),
+        }
+    }
+
+    fn regex_one(
+        &self,
+        regex: &fancy_regex::Regex,
+        group: &RegexGroup,
+        v: &Var,
+    ) -> Result<Var, String> {
+        let Some(text) = v.as_string() else {
+            return Err(format!(
+                "expected string or bytes-like object, got {}",
+                py_type(v)
+            ));
+        };
+        let caps = regex.captures(text).map_err(|e| e.to_string())?;
+        let Some(caps) = caps else {
+            return Ok(null());
+        };
+        let m = match group {
+            RegexGroup::Index(i) => caps.get(*i),
+            RegexGroup::Name(n) => caps.name(n),
+        };
+        Ok(m.map_or_else(null, |m| string(m.as_str())))
+    }
+
+    fn split_many(
+        &self,
+        delimiter: &str,
+        data: &Provider,
+        ctx: &EvalCtx<'_>,
+    ) -> Result<Vec<Var>, String> {
+        let mut out = Vec::new();
+        for v in data.many(ctx)? {
+            let Some(s) = v.as_string() else {
+                return Err(self.wrap(ctx, format!("cannot split {}", py_type(&v))));
+            };
+            if delimiter.is_empty() {
+                return Err(self.wrap(ctx, "empty separator".into()));
+            }
+            out.extend(s.split(delimiter).map(string));
+        }
+        Ok(out)
+    }
+}
+
+fn py_type(v: &Variable) -> &'static str {
+    match v {
+        Variable::Null | Variable::Expref(_) => "NoneType",
+        Variable::Bool(_) => "bool",
+        Variable::Number(n) if n.is_f64() => "float",
+        Variable::Number(_) => "int",
+        Variable::String(_) => "str",
+        Variable::Array(_) => "list",
+        Variable::Object(_) => "dict",
+    }
+}
+
+/// Python `str.format` with named fields (`{name}`, `{name!r}`, `{{`, `}}`); format specs are applied for
+/// the common cases (`:>5`, `:02d`, `:.2f`), else ignored.
+pub fn py_format(fmt: &str, values: &[(&str, Var)]) -> Result<String, String> {
+    let mut out = String::with_capacity(fmt.len() + 16);
+    let mut chars = fmt.char_indices().peekable();
+    let mut auto = 0usize;
+    while let Some((_, c)) = chars.next() {
+        match c {
+            '{' if chars.peek().map(|x| x.1) == Some('{') => {
+                chars.next();
+                out.push('{');
+            }
+            '}' if chars.peek().map(|x| x.1) == Some('}') => {
+                chars.next();
+                out.push('}');
+            }
+            '}' => return Err("Single '}' encountered in format string".into()),
+            '{' => {
+                let mut field = String::new();
+                let mut closed = false;
+                for (_, c) in chars.by_ref() {
+                    if c == '}' {
+                        closed = true;
+                        break;
+                    }
+                    field.push(c);
+                }
+                if !closed {
+                    return Err("Single '{' encountered in format string".into());
+                }
+                let (name_conv, spec) = match field.find(':') {
+                    Some(i) => (&field[..i], Some(&field[i + 1..])),
+                    None => (field.as_str(), None),
+                };
+                let (name, conv) = match name_conv.find('!') {
+                    Some(i) => (&name_conv[..i], Some(&name_conv[i + 1..])),
+                    None => (name_conv, None),
+                };
+                let value = if name.is_empty() {
+                    auto += 1;
+                    return Err(format!(
+                        "Replacement index {} out of range for positional args tuple",
+                        auto - 1
+                    ));
+                } else {
+                    values
+                        .iter()
+                        .find(|(n, _)| *n == name)
+                        .map(|(_, v)| v)
+                        .ok_or_else(|| format!("KeyError: '{name}'"))?
+                };
+                let text = match conv {
+                    Some("r") => py_repr(value),
+                    _ => py_str(value),
+                };
+                out.push_str(&apply_spec(&text, value, spec));
+            }
+            c => out.push(c),
+        }
+    }
+    Ok(out)
+}
+
+fn apply_spec(text: &str, value: &Variable, spec: Option<&str>) -> String {
+    let Some(spec) = spec.filter(|s| !s.is_empty()) else {
+        return text.to_string();
+    };
+    // [[fill]align][0][width][.precision][type]
+    let mut rest = spec;
+    let mut fill = ' ';
+    let mut align = None;
+    let cs: Vec<char> = rest.chars().collect();
+    if cs.len() >= 2 && matches!(cs[1], '<' | '>' | '^') {
+        fill = cs[0];
+        align = Some(cs[1]);
+        rest = &rest[cs[0].len_utf8() + 1..];
+    } else if !cs.is_empty() && matches!(cs[0], '<' | '>' | '^') {
+        align = Some(cs[0]);
+        rest = &rest[1..];
+    }
+    if let Some(r) = rest.strip_prefix('0') {
+        fill = '0';
+        align = align.or(Some('='));
+        rest = r;
+    }
+    let width_end = rest
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(rest.len());
+    let width: usize = rest[..width_end].parse().unwrap_or(0);
+    rest = &rest[width_end..];
+    let mut precision = None;
+    if let Some(r) = rest.strip_prefix('.') {
+        let end = r.find(|c: char| !c.is_ascii_digit()).unwrap_or(r.len());
+        precision = r[..end].parse::<usize>().ok();
+        rest = &r[end..];
+    }
+    let body = match (rest, value) {
+        ("f", Variable::Number(n)) => {
+            format!("{:.*}", precision.unwrap_or(6), n.as_f64().unwrap_or(0.0))
+        }
+        ("d", Variable::Number(n)) => n
+            .as_i64()
+            .map_or_else(|| text.to_string(), |i| i.to_string()),
+        (_, Variable::String(_)) if precision.is_some() => {
+            text.chars().take(precision.unwrap_or(0)).collect()
+        }
+        _ => text.to_string(),
+    };
+    let len = body.chars().count();
+    if len >= width {
+        return body;
+    }
+    let padn = width - len;
+    let is_num = matches!(value, Variable::Number(_));
+    let pad: String = std::iter::repeat_n(fill, padn).collect();
+    match align.unwrap_or(if is_num { '>' } else { '<' }) {
+        '<' => format!("{body}{pad}"),
+        '^' => {
+            let left: String = std::iter::repeat_n(fill, padn / 2).collect();
+            let right: String = std::iter::repeat_n(fill, padn - padn / 2).collect();
+            format!("{left}{body}{right}")
+        }
+        '=' => match body.strip_prefix('-') {
+            Some(b) => format!("-{pad}{b}"),
+            None => format!("{pad}{body}"),
+        },
+        _ => format!("{pad}{body}"),
+    }
+}
+
+/// Python conversions for `!cast`.
+pub fn cast(v: &Variable, to: CastTo) -> Result<Var, String> {
+    Ok(Arc::new(match to {
+        CastTo::Str => Variable::String(py_str(v)),
+        CastTo::Bool => Variable::Bool(truthy(v)),
+        CastTo::Int => match v {
+            Variable::Bool(b) => Variable::Number((*b as i64).into()),
+            Variable::Number(n) => match n.as_i64() {
+                Some(i) => Variable::Number(i.into()),
+                None => Variable::Number((n.as_f64().unwrap_or(0.0).trunc() as i64).into()),
+            },
+            Variable::String(s) => {
+                let t = s.trim().replace('_', "");
+                let i: i64 = t.parse().map_err(|_| {
+                    format!("invalid literal for int() with base 10: {}", py_repr(v))
+                })?;
+                Variable::Number(i.into())
+            }
+            other => {
+                return Err(format!(
+                    "int() argument must be a string or a number, not '{}'",
+                    py_type(other)
+                ));
+            }
+        },
+        CastTo::Float => {
+            let f = match v {
+                Variable::Bool(b) => *b as i64 as f64,
+                Variable::Number(n) => n.as_f64().unwrap_or(f64::NAN),
+                Variable::String(s) => {
+                    let t = s.trim().to_ascii_lowercase();
+                    match t.as_str() {
+                        "inf" | "+inf" | "infinity" => f64::INFINITY,
+                        "-inf" | "-infinity" => f64::NEG_INFINITY,
+                        _ => t.parse().map_err(|_| {
+                            format!("could not convert string to float: {}", py_repr(v))
+                        })?,
+                    }
+                }
+                other => {
+                    return Err(format!(
+                        "float() argument must be a string or a number, not '{}'",
+                        py_type(other)
+                    ));
+                }
+            };
+            serde_json::Number::from_f64(f).map_or(Variable::Null, Variable::Number)
+        }
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::project::yaml::load_str;
+
+    fn provider(src: &str) -> Provider {
+        let node = load_str(src, "t.yaml").unwrap();
+        Provider::from_yaml(&node, "t.yaml").unwrap()
+    }
+
+    fn doc(j: serde_json::Value) -> Var {
+        from_json(j)
+    }
+
+    #[test]
+    fn jmespath_single_takes_first_element_and_many_flattens() {
+        let d = doc(serde_json::json!({"tags": ["a", "b"], "n": null, "x": {"y": 3}}));
+        let vars = BTreeMap::new();
+        let ctx = EvalCtx {
+            document: &d,
+            variables: &vars,
+        };
+        let p = provider("!jmespath tags");
+        assert_eq!(*p.single(&ctx).unwrap(), Variable::String("a".into()));
+        assert_eq!(p.many(&ctx).unwrap().len(), 2);
+        assert!(provider("!jmespath n").many(&ctx).unwrap().is_empty());
+        assert_eq!(
+            *provider("!jmespath x.y").single(&ctx).unwrap(),
+            Variable::Number(3.into())
+        );
+        assert_eq!(
+            *provider("!jmespath \"tags[?@ == 'b'] | [0]\"")
+                .single(&ctx)
+                .unwrap(),
+            Variable::String("b".into())
+        );
+        assert!(
+            provider("!jmespath missing")
+                .single(&ctx)
+                .unwrap()
+                .is_null()
+        );
+    }
+
+    #[test]
+    fn format_regex_split_cast_normalize() {
+        let d = doc(serde_json::json!({"a": "Hello World", "n": 3, "s": "x|y|z", "f": 1.5}));
+        let vars = BTreeMap::from([("v".to_string(), string("var"))]);
+        let ctx = EvalCtx {
+            document: &d,
+            variables: &vars,
+        };
+        let s = |src: &str| provider(src).single(&ctx).unwrap();
+        assert_eq!(
+            s("!format {fmt: '{a}-{n}-{v}', a: !jmespath a, n: !jmespath n, v: !variable v}")
+                .as_string()
+                .unwrap(),
+            "Hello World-3-var"
+        );
+        assert!(s("!format {fmt: '{a}', a: !jmespath missing}").is_null());
+        assert_eq!(
+            s("!format {fmt: '{x:03d}|{f}', x: !jmespath n, f: !jmespath f}")
+                .as_string()
+                .unwrap(),
+            "003|1.5"
+        );
+        assert_eq!(
+            s("!regex {regex: '(?P<first>\\w+) (\\w+)', data: !jmespath a, group: first}")
+                .as_string()
+                .unwrap(),
+            "Hello"
+        );
+        assert_eq!(
+            s("!regex {regex: '(\\w+)$', data: !jmespath a, group: 1}")
+                .as_string()
+                .unwrap(),
+            "World"
+        );
+        assert!(s("!regex {regex: 'zzz', data: !jmespath a}").is_null());
+        assert!(
+            provider("!regex {regex: 'x', data: !jmespath missing}")
+                .single(&ctx)
+                .is_err()
+        );
+        assert_eq!(
+            s("!split {delimiter: '|', data: !jmespath s}")
+                .as_string()
+                .unwrap(),
+            "x"
+        );
+        assert_eq!(
+            provider("!split {delimiter: '|', data: !jmespath s}")
+                .many(&ctx)
+                .unwrap()
+                .len(),
+            3
+        );
+        assert_eq!(
+            *s("!cast {data: !jmespath n, to: str}"),
+            Variable::String("3".into())
+        );
+        assert_eq!(*s("!cast {data: 'false', to: bool}"), Variable::Bool(true));
+        assert_eq!(
+            *s("!cast {data: '42', to: int}"),
+            Variable::Number(42.into())
+        );
+        assert!(
+            provider("!cast {data: '3.5', to: int}")
+                .single(&ctx)
+                .is_err()
+        );
+        assert_eq!(
+            s("!normalize {using: lowercase_strings, data: !jmespath a}")
+                .as_string()
+                .unwrap(),
+            "hello world"
+        );
+        assert_eq!(provider("abc").many(&ctx).unwrap().len(), 3);
+    }
+
+    #[test]
+    fn bad_regex_and_jmespath_are_load_errors_with_position() {
+        let node = load_str("x:\n  - !jmespath 'a[?'\n", "p.yaml").unwrap();
+        let item = &node.get("x").unwrap().as_seq().unwrap()[0];
+        let e = Provider::from_yaml(item, "p.yaml").unwrap_err().to_string();
+        assert!(e.starts_with("p.yaml:2:"), "{e}");
+        assert!(e.contains("JMESPath"), "{e}");
+        let node = load_str("!regex {regex: '(unclosed', data: x}", "r.yaml").unwrap();
+        let e = Provider::from_yaml(&node, "r.yaml")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("does not compile") && e.starts_with("r.yaml:1:"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn normalizer_flags_keep_default_position() {
+        let flags = vec![
+            ("do_trim_whitespace".to_string(), true),
+            ("do_lowercase_strings".to_string(), false),
+        ];
+        let n = Normalizers::from_flags(&[("do_lowercase_strings", true)], &flags).unwrap();
+        assert_eq!(n.0, vec![Normalizer::Trim]);
+        assert_eq!(n.apply_str(" Liverpool "), "Liverpool");
+        let bad = vec![("do_explode".to_string(), true)];
+        assert_eq!(
+            Normalizers::from_flags(&[], &bad).unwrap_err(),
+            "Normalization flag with name 'do_explode' is not valid."
+        );
+        let n = Normalizers::from_flags(
+            &[("do_lowercase_strings", true)],
+            &vec![("do_remove_trailing_dots".into(), true)],
+        )
+        .unwrap();
+        assert_eq!(n.apply_str("ABC..."), "abc");
+    }
+}
