@@ -201,3 +201,160 @@ pub struct Point3D {
     /// z
     pub z: f64,
 }
+
+impl DateTime {
+    /// An instant from Unix seconds (UTC), nanoseconds and the offset to display it in.
+    pub fn from_unix(seconds: i64, nanoseconds: u32, tz_offset_seconds: i32) -> Self {
+        DateTime {
+            seconds,
+            nanoseconds: nanoseconds as i64,
+            tz_offset_seconds: tz_offset_seconds as i64,
+        }
+    }
+}
+
+impl DateTimeZoneId {
+    /// An instant from Unix seconds (UTC), nanoseconds and an IANA zone name.
+    pub fn from_unix(seconds: i64, nanoseconds: u32, tz_id: impl Into<String>) -> Self {
+        DateTimeZoneId {
+            seconds,
+            nanoseconds: nanoseconds as i64,
+            tz_id: tz_id.into(),
+        }
+    }
+}
+
+impl LocalDateTime {
+    /// A zone-less date and time from seconds since 1970-01-01T00:00:00 and nanoseconds.
+    pub fn from_unix(seconds: i64, nanoseconds: u32) -> Self {
+        LocalDateTime {
+            seconds,
+            nanoseconds: nanoseconds as i64,
+        }
+    }
+}
+
+impl Value {
+    /// The string, if this is one.
+    pub fn as_str(&self) -> Option<&str> {
+        match self {
+            Value::String(s) => Some(s),
+            _ => None,
+        }
+    }
+    /// The integer, if this is one.
+    pub fn as_int(&self) -> Option<i64> {
+        match self {
+            Value::Integer(i) => Some(*i),
+            _ => None,
+        }
+    }
+    /// The float (or integer, widened), if this is a number.
+    pub fn as_float(&self) -> Option<f64> {
+        match self {
+            Value::Float(f) => Some(*f),
+            Value::Integer(i) => Some(*i as f64),
+            _ => None,
+        }
+    }
+    /// The boolean, if this is one.
+    pub fn as_bool(&self) -> Option<bool> {
+        match self {
+            Value::Boolean(b) => Some(*b),
+            _ => None,
+        }
+    }
+    /// The list, if this is one.
+    pub fn as_list(&self) -> Option<&[Value]> {
+        match self {
+            Value::List(l) => Some(l),
+            _ => None,
+        }
+    }
+    /// The map, if this is one.
+    pub fn as_map(&self) -> Option<&Map> {
+        match self {
+            Value::Map(m) => Some(m),
+            _ => None,
+        }
+    }
+    /// True for `null`.
+    pub fn is_null(&self) -> bool {
+        matches!(self, Value::Null)
+    }
+}
+
+macro_rules! from_impl {
+    ($($t:ty => $v:ident $(as $cast:ty)?),* $(,)?) => {$(
+        impl From<$t> for Value {
+            fn from(v: $t) -> Self {
+                Value::$v(v $(as $cast)?)
+            }
+        }
+    )*};
+}
+
+from_impl! {
+    bool => Boolean,
+    i64 => Integer,
+    i32 => Integer as i64,
+    u32 => Integer as i64,
+    i16 => Integer as i64,
+    u16 => Integer as i64,
+    i8 => Integer as i64,
+    u8 => Integer as i64,
+    f64 => Float,
+    f32 => Float as f64,
+    String => String,
+    Vec<Value> => List,
+    Map => Map,
+    Bytes => Bytes,
+    Node => Node,
+    Relationship => Relationship,
+    Path => Path,
+    Date => Date,
+    Time => Time,
+    LocalTime => LocalTime,
+    DateTime => DateTime,
+    DateTimeZoneId => DateTimeZoneId,
+    LocalDateTime => LocalDateTime,
+    Duration => Duration,
+    Point2D => Point2D,
+    Point3D => Point3D,
+}
+
+impl From<&str> for Value {
+    fn from(v: &str) -> Self {
+        Value::String(v.to_owned())
+    }
+}
+
+impl From<&String> for Value {
+    fn from(v: &String) -> Self {
+        Value::String(v.clone())
+    }
+}
+
+impl<T: Into<Value>> From<Option<T>> for Value {
+    fn from(v: Option<T>) -> Self {
+        v.map_or(Value::Null, Into::into)
+    }
+}
+
+impl From<Vec<String>> for Value {
+    fn from(v: Vec<String>) -> Self {
+        Value::List(v.into_iter().map(Value::String).collect())
+    }
+}
+
+impl From<Vec<i64>> for Value {
+    fn from(v: Vec<i64>) -> Self {
+        Value::List(v.into_iter().map(Value::Integer).collect())
+    }
+}
+
+impl From<Vec<f64>> for Value {
+    fn from(v: Vec<f64>) -> Self {
+        Value::List(v.into_iter().map(Value::Float).collect())
+    }
+}

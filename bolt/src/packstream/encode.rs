@@ -231,3 +231,37 @@ impl Encode for Value {
         }
     }
 }
+
+/// Writes a value, choosing the zoned-datetime form: `utc` true gives the Bolt 5 / utc-patch structures
+/// (`I`, `i`); false gives the legacy 4.4 forms (`F` with local seconds; `f` is not supported and falls back
+/// to `i`, which a 4.4 server without the patch rejects).
+pub fn value(buf: &mut BytesMut, v: &Value, utc: bool) {
+    if utc {
+        return v.encode(buf);
+    }
+    match v {
+        Value::DateTime(d) => {
+            struct_header(buf, b'F', 3);
+            int(buf, d.seconds.wrapping_add(d.tz_offset_seconds));
+            int(buf, d.nanoseconds);
+            int(buf, d.tz_offset_seconds);
+        }
+        Value::List(l) => {
+            list_header(buf, l.len());
+            for item in l {
+                value(buf, item, utc);
+            }
+        }
+        Value::Map(m) => map(buf, m, utc),
+        other => other.encode(buf),
+    }
+}
+
+/// Writes a map of values with [`value`].
+pub fn map(buf: &mut BytesMut, m: &crate::value::Map, utc: bool) {
+    map_header(buf, m.len());
+    for (k, v) in m {
+        string(buf, k);
+        value(buf, v, utc);
+    }
+}
