@@ -341,12 +341,54 @@ impl Batch {
     }
 }
 
+/// Writes a property map; `utc: false` (Bolt 4.4 without the utc patch) writes offset datetimes in the legacy
+/// form (`F`: local seconds), everything else as [`Encode`] does.
+fn encode_props(props: &Properties, buf: &mut BytesMut, utc: bool) {
+    if utc {
+        props.encode(buf);
+    } else {
+        encode::map_header(buf, props.len());
+        for (k, v) in props {
+            encode::string(buf, k);
+            encode_legacy(v, buf);
+        }
+    }
+}
+
+/// Writes one value, in the legacy datetime form unless `utc`.
+pub fn encode_value(v: &bolt::Value, buf: &mut BytesMut, utc: bool) {
+    if utc {
+        v.encode(buf);
+    } else {
+        encode_legacy(v, buf);
+    }
+}
+
+fn encode_legacy(v: &bolt::Value, buf: &mut BytesMut) {
+    match v {
+        bolt::Value::DateTime(d) => {
+            encode::struct_header(buf, b'F', 3);
+            encode::int(buf, d.seconds + d.tz_offset_seconds);
+            encode::int(buf, d.nanoseconds);
+            encode::int(buf, d.tz_offset_seconds);
+        }
+        bolt::Value::List(items) => {
+            encode::list_header(buf, items.len());
+            for i in items {
+                encode_legacy(i, buf);
+            }
+        }
+        bolt::Value::Map(m) => encode_props(m, buf, false),
+        other => other.encode(buf),
+    }
+}
+
 /// Something that can write its rows into an outgoing parameter map.
 pub trait RowSource {
     /// Number of (de-duplicated) rows.
     fn len(&self) -> usize;
-    /// Writes rows `range` as PackStream maps, one after the other.
-    fn encode_rows(&self, range: Range<usize>, buf: &mut BytesMut);
+    /// Writes rows `range` as PackStream maps, one after the other (`utc`: see [`encode_props`]).
+    fn encode_rows(&self, range: Range<usize>, buf: &mut BytesMut, utc: bool);
     /// Rough byte size of all rows, to size the buffer once.
     fn size_hint(&self) -> usize;
 }
@@ -356,13 +398,13 @@ impl RowSource for NodeBucket {
         self.rows.len()
     }
 
-    fn encode_rows(&self, range: Range<usize>, buf: &mut BytesMut) {
+    fn encode_rows(&self, range: Range<usize>, buf: &mut BytesMut, utc: bool) {
         let nkeys = self.shape.keys.len();
         for (key, props) in &self.rows.rows[range] {
             encode::map_header(buf, nkeys + 2);
             buf.put_slice(&self.rows.arena[key.start as usize..key.end as usize]);
             encode::string(buf, "__node_properties");
-            props.encode(buf);
+            encode_props(props, buf, utc);
             encode::string(buf, "__node_additional_labels");
             buf.put_slice(&self.labels);
         }
@@ -378,14 +420,14 @@ impl RowSource for RelBucket {
         self.rows.len()
     }
 
-    fn encode_rows(&self, range: Range<usize>, buf: &mut BytesMut) {
+    fn encode_rows(&self, range: Range<usize>, buf: &mut BytesMut, utc: bool) {
         let s = &self.shape;
         let nfields = s.keys.len() + s.from.keys.len() + s.to.keys.len() + 1;
         for (key, props) in &self.rows.rows[range] {
             encode::map_header(buf, nfields);
             buf.put_slice(&self.rows.arena[key.start as usize..key.end as usize]);
             encode::string(buf, "__rel_properties");
-            props.encode(buf);
+            encode_props(props, buf, utc);
         }
     }
 
@@ -419,7 +461,7 @@ mod tests {
 
     fn encoded(src: &dyn RowSource) -> BytesMut {
         let mut b = BytesMut::new();
-        src.encode_rows(0..src.len(), &mut b);
+        src.encode_rows(0..src.len(), &mut b, true);
         b
     }
 
@@ -571,6 +613,32 @@ mod tests {
         )
         .encode(&mut want);
         assert_eq!(encoded(&batch.nodes[0]), want);
+    }
+
+    #[test]
+    fn legacy_datetimes_use_local_seconds() {
+        let mut batch = Batch::default();
+        let dt = Value::DateTime(bolt::value::DateTime {
+            seconds: 4500,
+            nanoseconds: 42,
+            tz_offset_seconds: 3600,
+        });
+        batch.add_node(
+            node(
+                "A",
+                &[("k", Value::Integer(1))],
+                &[("t", Value::List(vec![dt]))],
+                &[],
+            ),
+            NodeCreationRule::Eager,
+        );
+        let mut b = BytesMut::new();
+        batch.nodes[0].encode_rows(0..1, &mut b, false);
+        // ... "t" [ F(8100, 42, 3600) ] — the worked example of bolt.md.
+        let tail = [
+            0x81, b't', 0x91, 0xB3, b'F', 0xC9, 0x1F, 0xA4, 42, 0xC9, 0x0E, 0x10,
+        ];
+        assert!(b.windows(tail.len()).any(|w| w == tail), "{b:?}");
     }
 
     #[test]

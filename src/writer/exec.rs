@@ -54,6 +54,25 @@ impl DbError {
 pub trait Database: Send + Sync + 'static {
     /// Runs `text` with `params` (ONE PackStream map) in its own transaction and returns every row.
     fn run<'a>(&'a self, text: &'a str, params: Bytes) -> BoxFuture<'a, Result<Output, DbError>>;
+
+    /// Whether offset datetimes go in the UTC form (Bolt 5, or 4.4 with the utc patch).
+    fn utc_datetimes(&self) -> bool {
+        true
+    }
+
+    /// Whether the driver already retries transient errors itself (then the writer does not, within an attempt).
+    fn retries_transients(&self) -> bool {
+        false
+    }
+
+    /// Runs a read query (READ routing on clusters).
+    fn run_read<'a>(
+        &'a self,
+        text: &'a str,
+        params: Bytes,
+    ) -> BoxFuture<'a, Result<Output, DbError>> {
+        self.run(text, params)
+    }
 }
 
 /// Retry settings (spec §1.6, §4.10).
@@ -91,6 +110,32 @@ fn jitter(d: Duration) -> Duration {
 }
 
 impl RetryPolicy {
+    /// Runs a read query with the policy.
+    pub async fn run_read(
+        &self,
+        db: &dyn Database,
+        text: &str,
+        params: &Bytes,
+    ) -> Result<Output, DbError> {
+        let mut attempt = 0u32;
+        loop {
+            attempt += 1;
+            match db.run_read(text, params.clone()).await {
+                Ok(out) => return Ok(out),
+                Err(e) if e.retryable && attempt < self.max_attempts => {
+                    tracing::warn!(
+                        attempt,
+                        "Error executing query, backing off. Attempt {attempt}: {}",
+                        e.message
+                    );
+                    tokio::time::sleep(Duration::from_secs_f64(self.factor * f64::from(attempt)))
+                        .await;
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
     /// Runs a query with the policy. `idempotent` = MERGE-only, safe to replay after an unknown outcome.
     /// `on_retry` is told about every retry (for counters).
     pub async fn run(

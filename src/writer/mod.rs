@@ -11,11 +11,12 @@
 pub mod buckets;
 pub mod cypher;
 pub mod exec;
+pub mod extractor;
 pub mod options;
 
 use crate::model::{GraphObjectType, Ingestible, TimeToLiveConfiguration};
 use anyhow::{Context, anyhow};
-use bolt::packstream::encode::{self, Encode};
+use bolt::packstream::encode;
 use buckets::{Batch, RowSource};
 use bytes::{Bytes, BytesMut};
 use exec::{ApocSummary, Database, DbError, RetryPolicy};
@@ -211,6 +212,8 @@ struct Shared {
     permits: Semaphore,
     /// Set when TTL queries must use `id()` (a server without `elementId`).
     legacy_ids: std::sync::atomic::AtomicBool,
+    /// Whether the server takes UTC datetimes (Bolt 5, or 4.4 with the utc patch).
+    utc: bool,
     /// Each distinct statement is logged once, as Python does.
     logged: Mutex<hashbrown::HashSet<String>>,
 }
@@ -270,13 +273,17 @@ impl Neo4jWriter {
         let retry = RetryPolicy {
             max_attempts: opts.max_retry_attempts,
             factor: opts.retry_factor,
-            max_transaction_retry_time: opts
-                .driver
-                .max_transaction_retry_time
-                .unwrap_or(std::time::Duration::from_secs(30)),
+            max_transaction_retry_time: if db.retries_transients() {
+                std::time::Duration::ZERO
+            } else {
+                opts.driver
+                    .max_transaction_retry_time
+                    .unwrap_or(std::time::Duration::from_secs(30))
+            },
             ..RetryPolicy::default()
         };
         let lenient = opts.lenient_apoc_errors;
+        let utc = db.utc_datetimes();
         let permits = Semaphore::new(opts.concurrency());
         Neo4jWriter {
             shared: Arc::new(Shared {
@@ -287,6 +294,7 @@ impl Neo4jWriter {
                 progress: Arc::new(Progress::default()),
                 permits,
                 legacy_ids: Default::default(),
+                utc,
                 logged: Mutex::new(Default::default()),
             }),
             batch: Batch::default(),
@@ -409,7 +417,7 @@ impl Neo4jWriter {
             encode::string(&mut buf, "iterate_params");
             encode::map_header(&mut buf, 1);
             encode::string(&mut buf, "earliest_allowed_time");
-            bolt::Value::DateTime(cutoff).encode(&mut buf);
+            buckets::encode_value(&bolt::Value::DateTime(cutoff), &mut buf, shared.utc);
             encode::string(&mut buf, "batched_query");
             encode::string(&mut buf, delete);
             encode::string(&mut buf, "iterable_query");
@@ -541,7 +549,7 @@ impl Shared {
             encode::map_header(&mut buf, 1);
             encode::string(&mut buf, "batched_parameter_sets");
             encode::list_header(&mut buf, n);
-            src.encode_rows(0..n, &mut buf);
+            src.encode_rows(0..n, &mut buf, self.utc);
             encode::string(&mut buf, "batched_query");
             encode::string(&mut buf, &statement);
             encode::string(&mut buf, "iterable_query");
@@ -562,7 +570,7 @@ impl Shared {
                 encode::map_header(&mut buf, 1);
                 encode::string(&mut buf, "rows");
                 encode::list_header(&mut buf, end - start);
-                src.encode_rows(start..end, &mut buf);
+                src.encode_rows(start..end, &mut buf, self.utc);
                 payloads.push(buf.freeze());
                 start = end;
             }

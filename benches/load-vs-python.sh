@@ -1,0 +1,152 @@
+#!/usr/bin/env bash
+# Side-by-side load benchmark (issue 5): the same generated airport-shaped rows (1 node + 2 related nodes +
+# 2 relationships per row), the same project file and the same key constraints, loaded into the same server by
+#   1. this project's `nodestream run` (release build),
+#   2. Python Nodestream 0.16 + its Neo4j plugin 0.16 (the venv of scripts/python-env),
+#   3. the server alone: the same per-row statements fed by rows generated inside the server
+#      (apoc.periodic.iterate over UNWIND range(...)), no client in the way = the ceiling.
+# Prints rows/s, nodes/s, relationships/s, client CPU seconds, peak RSS, and the ratios to Python and to the ceiling.
+#
+# Usage: benches/load-vs-python.sh [--rows N] [--uri bolt://host:port] [--skip-python] [--runs K]
+#   --rows N        rows to load (default 200000)
+#   --uri URI       server to use (default: start/reuse the instance `bench` on port 7699 via scripts/neo4j)
+#   --skip-python   only ours and the ceiling (Python takes minutes at 200k rows)
+#   --python-rows M load only the first M rows with Python and report its rate (default: all rows)
+# Environment: NEO4J_PASSWORD (default "password").
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+root="$(pwd)"
+
+rows=200000; uri=""; skip_py=0; py_rows=""
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --rows) rows="$2"; shift 2 ;;
+    --uri) uri="$2"; shift 2 ;;
+    --skip-python) skip_py=1; shift ;;
+    --python-rows) py_rows="$2"; shift 2 ;;
+    *) echo "load-vs-python.sh: unknown argument '$1'" >&2; exit 2 ;;
+  esac
+done
+pw="${NEO4J_PASSWORD:-password}"
+[ -n "$uri" ] || uri="$(scripts/neo4j start --name bench --port 7699)"
+venv="$(scripts/python-env)"
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+
+echo "== building (release) and generating $rows rows" >&2
+cargo build --release --bin nodestream -q
+cargo bench -q --bench gen_load_data -- "$work/data" "$rows" "$uri" "$pw" Bench > "$work/expect.json"
+read -r airports countries regions within < <(python3 -c 'import json,sys; e=json.load(open(sys.argv[1])); print(e["airports"], e["countries"], e["regions"], e["within"])' "$work/expect.json")
+nodes=$((airports + countries + regions))
+
+cy() { "$root/scripts/cypher" "$uri" "$pw" "$1"; }
+echo "== constraints (as migrations would create them)" >&2
+cy "CREATE CONSTRAINT BenchAirport_node_key IF NOT EXISTS FOR (n:BenchAirport) REQUIRE n.identifier IS UNIQUE" >/dev/null
+cy "CREATE CONSTRAINT BenchCountry_node_key IF NOT EXISTS FOR (n:BenchCountry) REQUIRE n.code IS UNIQUE" >/dev/null
+cy "CREATE CONSTRAINT BenchRegion_node_key IF NOT EXISTS FOR (n:BenchRegion) REQUIRE n.code IS UNIQUE" >/dev/null
+
+clean() {
+  cy "CALL apoc.periodic.iterate('MATCH (n) WHERE n:BenchAirport OR n:BenchCountry OR n:BenchRegion RETURN n', 'DETACH DELETE n', {batchSize: 10000})" >/dev/null
+}
+counts() {
+  cy "MATCH (a:BenchAirport) WITH count(a) AS a OPTIONAL MATCH ()-[r:BenchWITHIN]->() RETURN a, count(r) AS r" \
+    | python3 -c 'import json,sys; d=json.loads(sys.stdin.read()); print(d["a"], d["r"])'
+}
+
+declare -A WALL CPU RSS ROWS OK
+# measure NAME ROWS cmd...: clean, run under /usr/bin/time, check the graph.
+measure() {
+  local name="$1" n="$2"; shift 2
+  clean
+  echo "== $name: $n rows" >&2
+  local t0 t1
+  t0=$(date +%s.%N)
+  if ! /usr/bin/time -f "%U %S %M" -o "$work/time.$name" "$@" > "$work/$name.log" 2>&1; then
+    echo "$name failed; last lines of its output:" >&2; tail -20 "$work/$name.log" >&2; OK[$name]="FAILED"
+  fi
+  t1=$(date +%s.%N)
+  WALL[$name]=$(python3 -c "print(round($t1 - $t0, 2))")
+  read -r u s m < <(tail -1 "$work/time.$name")
+  CPU[$name]=$(python3 -c "print(round($u + $s, 2))")
+  RSS[$name]=$(python3 -c "print(round($m / 1024, 1))")
+  ROWS[$name]="$n"
+  read -r a r < <(counts)
+  if [ "$a" = "$n" ] && [ "$r" = "$((2 * n))" ]; then OK[$name]="${OK[$name]:-ok}"; else OK[$name]="WRONG GRAPH ($a airports, $r WITHIN)"; fi
+}
+
+cd "$work/data"
+measure rust "$airports" "$root/target/release/nodestream" run airports -p nodestream.yaml -t bench
+if [ "$skip_py" = 0 ]; then
+  if [ -n "$py_rows" ] && [ "$py_rows" -lt "$airports" ]; then
+    mkdir -p "$work/py"; head -n $((py_rows + 1)) airports.csv > "$work/py/airports.csv"
+    sed "s#$work/data/airports.csv#$work/py/airports.csv#" airports.yaml > "$work/py/airports.yaml"
+    sed "s#$work/data/airports.yaml#$work/py/airports.yaml#" nodestream.yaml > "$work/py/nodestream.yaml"
+    cd "$work/py"
+    measure python "$py_rows" "$venv/bin/nodestream" run airports -p nodestream.yaml -t bench
+    cd "$work/data"
+  else
+    measure python "$airports" "$venv/bin/nodestream" run airports -p nodestream.yaml -t bench
+  fi
+fi
+cd "$root"
+
+# The ceiling: the per-row statements our writer (and Python) send, fed inside the server.
+ident="['K','PA','Z'][i % 3] + apoc.text.lpad(toString(i), 6, '0') + 'X'"
+country="['US','PR','MH','CA','GB','DE','FR','JP','BR','AU','NZ','IS'][(i * 7 + i / 13) % 12]"
+region="$country + '-R' + apoc.text.lpad(toString((i * 11) % 17), 2, '0')"
+props="last_ingested_at: datetime(), last_ingested_by_airports_at: datetime(), was_ingested_by_airports: true"
+# One Python process runs the five statements in order and reports the time the server took for them.
+iterate() { # iterable batched
+  printf '%s\t%s\n' "$1" "$2" >> "$work/ceiling.tsv"
+}
+: > "$work/ceiling.tsv"
+ceiling() {
+  iterate "UNWIND range(0, \$n - 1) AS i RETURN {__node_identifier: toLower($ident), __node_properties: {$props, name: 'Airport ' + i + ' Heliport, Area Iii', elevation_in_feet: toString((i * 37) % 9000), iata_code: CASE WHEN i % 4 = 0 THEN '' ELSE 'I' + (i % 1000) END, local_code: $ident}} AS params" \
+    "MERGE (node: BenchAirport {identifier : params.__node_identifier}) SET node += params.__node_properties"
+  iterate "UNWIND range(0, \$n - 1) AS i WITH DISTINCT toLower($country) AS c RETURN {__node_code: c, __node_properties: {$props}} AS params" \
+    "MERGE (node: BenchCountry {code : params.__node_code}) SET node += params.__node_properties"
+  iterate "UNWIND range(0, \$n - 1) AS i WITH DISTINCT toLower($region) AS c RETURN {__node_code: c, __node_properties: {$props}} AS params" \
+    "MERGE (node: BenchRegion {code : params.__node_code}) SET node += params.__node_properties"
+  iterate "UNWIND range(0, \$n - 1) AS i RETURN {__from_node_identifier: toLower($ident), __to_node_code: toLower($country), __rel_properties: {$props}} AS params" \
+    "MATCH (from_node: BenchAirport) WHERE from_node.identifier = params.__from_node_identifier MATCH (to_node: BenchCountry) WHERE to_node.code = params.__to_node_code MERGE (from_node)-[rel: BenchWITHIN]->(to_node) SET rel += params.__rel_properties"
+  iterate "UNWIND range(0, \$n - 1) AS i RETURN {__from_node_identifier: toLower($ident), __to_node_code: toLower($region), __rel_properties: {$props}} AS params" \
+    "MATCH (from_node: BenchAirport) WHERE from_node.identifier = params.__from_node_identifier MATCH (to_node: BenchRegion) WHERE to_node.code = params.__to_node_code MERGE (from_node)-[rel: BenchWITHIN]->(to_node) SET rel += params.__rel_properties"
+}
+ceiling
+clean
+echo "== ceiling: $airports rows (server only)" >&2
+"$venv/bin/python" - "$uri" "$pw" "$airports" "$work/ceiling.tsv" > "$work/ceiling.out" <<'PY'
+import sys, time
+from neo4j import GraphDatabase
+uri, pw, n, path = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
+stmts = [line.rstrip("\n").split("\t") for line in open(path)]
+with GraphDatabase.driver(uri, auth=("neo4j", pw)) as d:
+    d.verify_connectivity()
+    t0 = time.time()
+    for it, batched in stmts:
+        recs, _, _ = d.execute_query(
+            "CALL apoc.periodic.iterate($it, $b, {batchSize: 1000, parallel: true, retries: 3, params: {n: $n}}) "
+            "YIELD failedBatches RETURN failedBatches", it=it, b=batched, n=n, database_="neo4j")
+        assert recs[0]["failedBatches"] == 0, (it, recs)
+    print(round(time.time() - t0, 2))
+PY
+WALL[ceiling]=$(tail -1 "$work/ceiling.out"); ROWS[ceiling]="$airports"
+read -r a r < <(counts)
+if [ "$a" = "$airports" ] && [ "$r" = "$within" ]; then OK[ceiling]=ok; else OK[ceiling]="WRONG GRAPH ($a airports, $r WITHIN)"; fi
+CPU[ceiling]="-"; RSS[ceiling]="-"
+clean
+
+rate() { python3 -c "print(round($1 / ${WALL[$2]}))"; }
+echo
+echo "Neo4j at $uri, $(nproc) cores; $airports rows = $nodes nodes + $within relationships (Python: ${ROWS[python]:-skipped} rows)"
+printf '%-8s %9s %8s %9s %9s %9s %8s %8s %9s %10s  %s\n' load rows wall_s rows/s nodes/s rels/s cpu_s rss_MB vs_python vs_ceiling graph
+for name in rust python ceiling; do
+  [ -n "${WALL[$name]:-}" ] || continue
+  n="${ROWS[$name]}"
+  r=$(rate "$n" "$name")
+  ns=$(python3 -c "print(round($n * $nodes / $airports / ${WALL[$name]}))")
+  rs=$(rate "$((2 * n))" "$name")
+  vp="-"; [ -n "${WALL[python]:-}" ] && vp=$(python3 -c "print(round($r / ($(rate "${ROWS[python]}" python)), 1))")
+  vc=$(python3 -c "print(round($r / ($(rate "${ROWS[ceiling]}" ceiling)), 2))")
+  printf '%-8s %9s %8s %9s %9s %9s %8s %8s %9s %10s  %s\n' "$name" "$n" "${WALL[$name]}" "$r" "$ns" "$rs" "${CPU[$name]}" "${RSS[$name]}" "$vp" "$vc" "${OK[$name]}"
+done
