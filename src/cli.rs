@@ -32,6 +32,8 @@ pub enum Command {
         #[command(subcommand)]
         what: PrintCommand,
     },
+    /// Create, apply, list and squash schema migrations.
+    Migrations(crate::migrations::cli::MigrationsArgs),
 }
 
 /// `print …`
@@ -146,6 +148,7 @@ pub fn main() -> anyhow::Result<ExitCode> {
                 .build()?;
             rt.block_on(run(args))
         }
+        Command::Migrations(args) => crate::migrations::cli::run(args),
         Command::Show(args) => {
             init_logging(args.json, 0);
             show(args)
