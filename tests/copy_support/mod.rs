@@ -43,8 +43,9 @@ queries = json.load(sys.stdin)
 out = []
 with GraphDatabase.driver(uri, auth=("neo4j", password)) as driver:
     for q in queries:
-        records, _, _ = driver.execute_query(q, database_="neo4j")
-        out.append([r.data() for r in records])
+        # Auto-commit, so that CALL { … } IN TRANSACTIONS works.
+        with driver.session(database="neo4j") as session:
+            out.append([r.data() for r in session.run(q)])
 print(json.dumps(out, default=str, sort_keys=True))
 "#;
 
