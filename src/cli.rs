@@ -154,7 +154,7 @@ pub fn main() -> anyhow::Result<ExitCode> {
             show(args)
         }
         Command::Copy(args) => {
-            init_logging(args.json, args.verbose.max(1));
+            init_logging(args.json, args.verbose);
             crate::copy::cli::main(args)
         }
         Command::Print {

@@ -67,11 +67,15 @@ impl Mapper {
                 }),
             }
         }
-        if keys_only {
-            properties.clear();
-        }
         let mut additional_types = source.labels;
-        additional_types.retain(|l| l != node_type);
+        if keys_only {
+            // The node's own shard sets properties and labels; an endpoint only has to exist. Extra labels here
+            // would make every batch lock its endpoints (apoc.create.addLabels) and fight over hub nodes.
+            properties.clear();
+            additional_types.clear();
+        } else {
+            additional_types.retain(|l| l != node_type);
+        }
         Some(Node {
             type_: node_type.to_string(),
             key_values,
@@ -240,9 +244,16 @@ mod tests {
         assert_eq!(out.len(), 1);
         let r = &out[0].relationships[0];
         assert_eq!(out[0].source.type_, "Person");
-        // keys_only endpoints: no properties on the endpoints.
+        // keys_only endpoints: no properties or extra labels on the endpoints.
         assert!(r.from_node.properties.is_empty());
-        assert_eq!(r.to_node.additional_types, ["Vendor"]);
+        assert!(r.to_node.additional_types.is_empty());
+        assert_eq!(r.to_node.key_values.get("id"), Some(&Value::Integer(2)));
+        let full = Mapper::new(schema(), false);
+        let mut out2 = Vec::new();
+        full.relationship_ingestions(p.clone(), rel("WORKS_AT"), c.clone(), &mut out2);
+        let r2 = &out2[0].relationships[0];
+        assert_eq!(r2.to_node.additional_types, ["Vendor"]);
+        assert_eq!(r2.from_node.properties.get("name"), Some(&Value::from("p")));
         assert!(r.relationship.key_values.is_empty());
         assert_eq!(
             r.relationship.properties.get("since"),

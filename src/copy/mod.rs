@@ -287,7 +287,13 @@ pub async fn execute(req: CopyRequest) -> anyhow::Result<CopyReport> {
     let mapper = Arc::new(Mapper::new(req.schema.clone(), keys_only_endpoints));
 
     let histogram = source.histogram(&mapper).await?;
-    histogram.log();
+    for line in histogram.lines() {
+        if req.json {
+            json_line(&line, json!({}));
+        } else {
+            eprintln!("{line}");
+        }
+    }
     let (types, groups) = plan_types(&req.schema, &histogram, ro);
 
     let concurrency = req.concurrency.max(1);

@@ -37,26 +37,31 @@ pub struct Histogram {
 }
 
 impl Histogram {
-    /// Logs the counts in descending order, as Python's `TypeHistogram.log`.
-    pub fn log(&self) {
+    /// Python's `TypeHistogram.log` lines: counts in descending order, then totals.
+    pub fn lines(&self) -> Vec<String> {
         fn sorted(m: &IndexMap<String, i64>) -> Vec<(&String, &i64)> {
             let mut v: Vec<(&String, &i64)> = m.iter().collect();
             v.sort_by(|a, b| b.1.cmp(a.1));
             v
         }
-        tracing::info!("Node type histogram (descending):");
-        for (t, n) in sorted(&self.nodes) {
-            tracing::info!("  {t}: {n}");
-        }
-        tracing::info!("Relationship type histogram (descending):");
-        for (t, n) in sorted(&self.relationships) {
-            tracing::info!("  {t}: {n}");
-        }
-        tracing::info!(
+        let mut out = vec!["Node type histogram (descending):".to_string()];
+        out.extend(
+            sorted(&self.nodes)
+                .into_iter()
+                .map(|(t, n)| format!("  {t}: {n}")),
+        );
+        out.push("Relationship type histogram (descending):".into());
+        out.extend(
+            sorted(&self.relationships)
+                .into_iter()
+                .map(|(t, n)| format!("  {t}: {n}")),
+        );
+        out.push(format!(
             "Total nodes: {}, Total relationships: {}",
             self.nodes.values().sum::<i64>(),
             self.relationships.values().sum::<i64>()
-        );
+        ));
+        out
     }
 }
 

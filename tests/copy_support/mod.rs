@@ -272,3 +272,27 @@ pub fn counts(uri: &str, label: &str, rel: &str) -> (i64, i64) {
         count(uri, &format!("MATCH ()-[r:{rel}]->() RETURN count(r) AS c")),
     )
 }
+
+/// A graph without hub nodes: `people` Person(id, name, score) each working at `per_person` distinct companies
+/// out of `companies` (Company(id, name)), relationships carrying `since` and a float `weight`.
+pub fn seed_wide(uri: &str, t: &Names, people: i64, companies: i64, per_person: i64) {
+    let (person, company, works) = (t.n("Person"), t.n("Company"), t.n("WORKS_AT"));
+    let step = companies / per_person;
+    cypher(
+        uri,
+        &[
+            format!(
+                "UNWIND range(1, {companies}) AS i CREATE (:{company} {{id: i, name: 'c' + i}})"
+            ),
+            format!(
+                "UNWIND range(1, {people}) AS i CALL (i) {{ CREATE (:{person} {{id: i, name: 'p' + i, \
+                 score: toFloat(i) / 3, tags: ['a', 'b']}}) }} IN TRANSACTIONS OF 10000 ROWS"
+            ),
+            format!(
+                "MATCH (p:{person}) CALL (p) {{ UNWIND range(0, {per_person} - 1) AS j \
+                 MATCH (c:{company} {{id: (p.id + j * {step}) % {companies} + 1}}) \
+                 CREATE (p)-[:{works} {{since: 2000 + j, weight: j * 0.25}}]->(c) }} IN TRANSACTIONS OF 2000 ROWS"
+            ),
+        ],
+    );
+}
