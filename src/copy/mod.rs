@@ -3,6 +3,19 @@
 //! Pipeline: a shard planner streams the ids of each type and cuts them into shards; `-c` readers fetch shards
 //! (element-id seeks) and map rows into ingestions; the main task feeds them to the destination's
 //! [`Neo4jWriter`], the same writer as `run`, and reports progress per type.
+//!
+//! Differences from Python 0.16, on purpose:
+//! - Paging: element-id shards instead of `ORDER BY … SKIP/LIMIT` (see [`query`]); one scan per type, no record
+//!   read twice or skipped while the graph changes.
+//! - Relationship types whose schema declares keys keep them as keys (Python drops them, so parallel
+//!   relationships collapse into one per endpoint pair). Undeclared keys still collapse, as in Python.
+//! - Node types without schema keys are still not copied (no identity to merge on), but said once per type up
+//!   front, and their shards are not read at all.
+//! - When every endpoint type also gets its own node shards (no `relationships_only`, no `latest_hours`),
+//!   relationship endpoints carry only their keys: the node shards set properties and labels once, instead of
+//!   every relationship re-writing its endpoints.
+//! - Unknown retriever options and bad values are errors naming them (Python raises a `TypeError`).
+//! - Without `-f`/`-t` and without a terminal, a clear error instead of a prompt.
 
 pub mod cli;
 pub mod mapping;
