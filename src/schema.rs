@@ -4,7 +4,7 @@
 //! types in first-seen order ([`Schema::types`]) and adjacencies ([`Schema::adjacencies`]);
 //! [`Schema::plain`] and [`Schema::cypheresque`] print it as Python does.
 
-use crate::interpreter::{InterpKind, Interpretation, Interpreter, PropMap, SourceNode};
+use crate::interpreter::{InterpKind, Interpretation, Interpreter, Passes};
 use crate::model::NodeCreationRule;
 use crate::pipeline::{LoadOptions, Step, load_pipeline};
 use crate::project::Project;
@@ -131,12 +131,7 @@ pub struct Schema {
     pub adjacencies: IndexMap<Adjacency, (Cardinality, Cardinality)>,
 }
 
-enum SourceOp<'a> {
-    Source(&'a SourceNode),
-    Props(Vec<String>),
-}
-
-/// (from, to, rel, from_card, to_card); a `None` endpoint is the source node.
+/// (from, to, rel, from_card, to_card); a `None` endpoint is the source node of the pass.
 type PendingAdjacency = (
     Option<String>,
     Option<String>,
@@ -145,12 +140,32 @@ type PendingAdjacency = (
     Cardinality,
 );
 
-struct PassState<'a> {
-    source_type: Option<String>,
-    additional: Vec<String>,
-    ops: Vec<SourceOp<'a>>,
-    /// (from, to, rel, from_card, to_card); `None` endpoint = the source node.
+/// One schema-expansion context (Python's coordinator level): the source-node alias, properties waiting for
+/// it, and adjacencies waiting for it to be bound.
+#[derive(Clone, Default)]
+struct Ctx {
+    alias: Option<String>,
+    unbound_props: Vec<String>,
     adjacencies: Vec<PendingAdjacency>,
+    additional: Vec<String>,
+}
+
+fn assigns_source_nodes(i: &Interpretation) -> bool {
+    if i.condition.is_some() {
+        return false;
+    }
+    match &i.kind {
+        InterpKind::SourceNode(_) => true,
+        InterpKind::Switch { cases, default, .. } => {
+            cases
+                .iter()
+                .any(|(_, b)| b.iter().any(assigns_source_nodes))
+                || default
+                    .as_ref()
+                    .is_some_and(|b| b.iter().any(assigns_source_nodes))
+        }
+        _ => false,
+    }
 }
 
 impl Schema {
@@ -177,69 +192,88 @@ impl Schema {
             .filter(|t| t.kind == ObjectKind::Relationship)
     }
 
-    /// Adds what one interpreter contributes.
+    /// Adds what one interpreter contributes, in Python's order: the pass that does not assign source nodes
+    /// first (as context), then the other; inside a pass the source node last.
     pub fn expand(
         &mut self,
         interp: &Interpreter,
         include_additional_types: bool,
     ) -> anyhow::Result<()> {
-        let mut passes = Vec::new();
-        if let Some(b) = &interp.before_iteration {
-            passes.extend(b.passes());
+        let main_assigns = interp
+            .interpretations
+            .passes()
+            .iter()
+            .any(|p| p.iter().any(assigns_source_nodes));
+        let mut order: Vec<&Passes> = Vec::new();
+        if main_assigns {
+            order.extend(interp.before_iteration.as_ref());
+            order.push(&interp.interpretations);
+        } else {
+            order.push(&interp.interpretations);
+            order.extend(interp.before_iteration.as_ref());
         }
-        passes.extend(interp.interpretations.passes());
-        for pass in passes {
-            self.expand_pass(pass, include_additional_types)?;
+        let mut ctx = Ctx::default();
+        for passes in order {
+            match passes {
+                Passes::Single(list) => {
+                    self.expand_pass(list, &mut ctx, include_additional_types)?
+                }
+                Passes::Multi(lists) => {
+                    let distinct = lists.iter().any(|l| l.iter().any(assigns_source_nodes));
+                    for list in lists {
+                        if distinct {
+                            let mut child = ctx.clone();
+                            self.expand_pass(list, &mut child, include_additional_types)?;
+                        } else {
+                            self.expand_pass(list, &mut ctx, include_additional_types)?;
+                        }
+                    }
+                }
+            }
         }
         Ok(())
     }
 
-    fn expand_pass(&mut self, pass: &[Interpretation], extra: bool) -> anyhow::Result<()> {
-        let mut st = PassState {
-            source_type: None,
-            additional: Vec::new(),
-            ops: Vec::new(),
-            adjacencies: Vec::new(),
-        };
-        self.walk(pass, &mut st, extra)?;
-        let Some(src) = st.source_type.clone() else {
-            // No static source node: relationships to the source cannot be placed.
-            for (f, t, r, fc, tc) in st.adjacencies {
-                if let (Some(f), Some(t)) = (f, t) {
-                    self.adjacencies
-                        .entry(Adjacency {
-                            from_node_type: f,
-                            to_node_type: t,
-                            relationship_type: r,
-                        })
-                        .or_insert((fc, tc));
-                }
+    fn expand_pass(
+        &mut self,
+        list: &[Interpretation],
+        ctx: &mut Ctx,
+        extra: bool,
+    ) -> anyhow::Result<()> {
+        // Python's `schema_ordered_interpretations`: the source-node interpretation goes last. It pops while
+        // enumerating, so the element right after a popped one is skipped and the last popped one wins;
+        // with two source nodes in one pass the first is moved to the end and the second stays in place.
+        let mut ordered: Vec<&Interpretation> = list.iter().collect();
+        let mut source = None;
+        let mut idx = 0;
+        while idx < ordered.len() {
+            if assigns_source_nodes(ordered[idx]) {
+                source = Some(ordered.remove(idx));
             }
-            return Ok(());
+            idx += 1;
+        }
+        ordered.extend(source);
+        for i in &ordered {
+            self.expand_one(i, ctx, extra)?;
+        }
+        if ordered
+            .iter()
+            .any(|i| matches!(i.kind, InterpKind::SourceNode(_)))
+        {
+            self.bind_adjacencies(ctx);
+        }
+        Ok(())
+    }
+
+    fn bind_adjacencies(&mut self, ctx: &Ctx) {
+        let Some(alias) = ctx.alias.clone() else {
+            return;
         };
-        let mut labels = vec![src.clone()];
-        if extra {
-            labels.extend(st.additional.iter().cloned());
-        }
-        for label in &labels {
-            for op in &st.ops {
-                let t = self.ty(ObjectKind::Node, label);
-                match op {
-                    SourceOp::Source(s) => {
-                        t.add_keys(&s.key.names())?;
-                        t.add_properties(&s.properties.names());
-                        for i in &s.additional_indexes {
-                            t.add_property(i, PropertyType::String).is_indexed = true;
-                        }
-                        t.add_indexed_timestamp();
-                    }
-                    SourceOp::Props(names) => t.add_properties(names),
-                }
-            }
-        }
-        for (f, t, r, fc, tc) in st.adjacencies {
-            let froms = f.map_or_else(|| labels.clone(), |x| vec![x]);
-            let tos = t.map_or_else(|| labels.clone(), |x| vec![x]);
+        let mut labels = vec![alias];
+        labels.extend(ctx.additional.iter().cloned());
+        for (f, t, r, fc, tc) in &ctx.adjacencies {
+            let froms = f.clone().map_or_else(|| labels.clone(), |x| vec![x]);
+            let tos = t.clone().map_or_else(|| labels.clone(), |x| vec![x]);
             for from in &froms {
                 for to in &tos {
                     self.adjacencies
@@ -248,95 +282,114 @@ impl Schema {
                             to_node_type: to.clone(),
                             relationship_type: r.clone(),
                         })
-                        .or_insert((fc, tc));
+                        .or_insert((*fc, *tc));
                 }
             }
         }
-        Ok(())
     }
 
-    fn walk<'a>(
-        &mut self,
-        list: &'a [Interpretation],
-        st: &mut PassState<'a>,
-        extra: bool,
-    ) -> anyhow::Result<()> {
-        for i in list {
-            match &i.kind {
-                InterpKind::SourceNode(s) => {
-                    if let Some(t) = s.node_type.static_str() {
-                        st.source_type = Some(t.to_string());
-                        for a in &s.additional_types {
-                            if !st.additional.contains(a) {
-                                st.additional.push(a.clone());
-                            }
+    fn expand_one(&mut self, i: &Interpretation, ctx: &mut Ctx, extra: bool) -> anyhow::Result<()> {
+        if i.condition.is_some() {
+            // Interpretations with a condition contribute nothing (Python's ConditionedInterpretation).
+            return Ok(());
+        }
+        match &i.kind {
+            InterpKind::SourceNode(s) => {
+                let Some(node_type) = s.node_type.static_str() else {
+                    return Ok(());
+                };
+                let mut labels = vec![node_type.to_string()];
+                if extra {
+                    labels.extend(s.additional_types.iter().cloned());
+                    for a in &s.additional_types {
+                        if !ctx.additional.contains(a) {
+                            ctx.additional.push(a.clone());
                         }
-                        st.ops.push(SourceOp::Source(s));
                     }
                 }
-                InterpKind::Properties { properties, .. } => {
-                    st.ops.push(SourceOp::Props(properties.names()))
-                }
-                InterpKind::Variables { .. } => {}
-                InterpKind::Switch { cases, default, .. } => {
-                    // Each branch is expanded in isolation, with its own source node alias.
-                    for (_, branch) in cases {
-                        self.expand_pass(branch, extra)?;
+                for label in &labels {
+                    let pending = ctx.unbound_props.clone();
+                    let t = self.ty(ObjectKind::Node, label);
+                    // Properties added by `properties` interpretations wait on the alias until it is bound.
+                    t.add_properties(&pending);
+                    t.add_keys(&s.key.names())?;
+                    t.add_properties(&s.properties.names());
+                    for idx in &s.additional_indexes {
+                        t.add_property(idx, PropertyType::String).is_indexed = true;
                     }
-                    if let Some(d) = default {
-                        self.expand_pass(d, extra)?;
+                    t.add_indexed_timestamp();
+                }
+                ctx.alias = Some(node_type.to_string());
+            }
+            InterpKind::Properties { properties, .. } => {
+                for n in properties.names() {
+                    if !ctx.unbound_props.contains(&n) {
+                        ctx.unbound_props.push(n);
                     }
                 }
-                InterpKind::Relationship(r) => {
-                    let rel = r.relationship_type.static_str();
-                    let node = r.node_type.static_str();
-                    if let Some(rel) = rel {
-                        let t = self.ty(ObjectKind::Relationship, rel);
-                        t.add_keys(&r.relationship_key.names())?;
-                        t.add_properties(&r.relationship_properties.names());
+            }
+            InterpKind::Variables { .. } => {}
+            InterpKind::Switch { cases, default, .. } => {
+                let distinct = assigns_source_nodes(i);
+                let branches = cases.iter().map(|(_, b)| b).chain(default.iter());
+                for branch in branches {
+                    if distinct {
+                        let mut child = ctx.clone();
+                        self.expand_pass(branch, &mut child, extra)?;
+                    } else {
+                        self.expand_pass(branch, ctx, extra)?;
+                    }
+                }
+            }
+            InterpKind::Relationship(r) => {
+                let rel = r.relationship_type.static_str();
+                let node = r.node_type.static_str();
+                if let Some(rel) = rel {
+                    let t = self.ty(ObjectKind::Relationship, rel);
+                    t.add_keys(&r.relationship_key.names())?;
+                    t.add_properties(&r.relationship_properties.names());
+                    t.add_indexed_timestamp();
+                }
+                if let Some(node) = node {
+                    let mut labels = vec![node.to_string()];
+                    if extra {
+                        labels.extend(r.node_additional_types.iter().cloned());
+                    }
+                    for l in &labels {
+                        let t = self.ty(ObjectKind::Node, l);
+                        let keys = r.node_key.names();
+                        if r.node_creation_rule == NodeCreationRule::Eager {
+                            t.add_keys(&keys)?;
+                        } else {
+                            t.add_properties(&keys);
+                        }
+                        t.add_properties(&r.node_properties.names());
                         t.add_indexed_timestamp();
                     }
-                    if let Some(node) = node {
-                        let mut labels = vec![node.to_string()];
-                        if extra {
-                            labels.extend(r.node_additional_types.iter().cloned());
-                        }
-                        for l in &labels {
-                            let t = self.ty(ObjectKind::Node, l);
-                            let keys = names(&r.node_key);
-                            if r.node_creation_rule == NodeCreationRule::Eager {
-                                t.add_keys(&keys)?;
+                    if let Some(rel) = rel {
+                        let source_card =
+                            if r.find_many || r.iterate_on.is_some() || r.cardinality_many {
+                                Cardinality::Many
                             } else {
-                                t.add_properties(&keys);
-                            }
-                            t.add_properties(&r.node_properties.names());
-                            t.add_indexed_timestamp();
-                        }
-                        if let Some(rel) = rel {
-                            let source_card =
-                                if r.find_many || r.iterate_on.is_some() || r.cardinality_many {
-                                    Cardinality::Many
-                                } else {
-                                    Cardinality::Single
-                                };
-                            for l in labels {
-                                if r.outbound {
-                                    st.adjacencies.push((
-                                        None,
-                                        Some(l),
-                                        rel.to_string(),
-                                        source_card,
-                                        Cardinality::Many,
-                                    ));
-                                } else {
-                                    st.adjacencies.push((
-                                        Some(l),
-                                        None,
-                                        rel.to_string(),
-                                        Cardinality::Many,
-                                        source_card,
-                                    ));
-                                }
+                                Cardinality::Single
+                            };
+                        for l in labels {
+                            if r.outbound {
+                                ctx.adjacencies.push((
+                                    None,
+                                    Some(l),
+                                    rel.to_string(),
+                                    source_card,
+                                    Cardinality::Many,
+                                ));
+                            } else {
+                                ctx.adjacencies.push((
+                                    Some(l),
+                                    None,
+                                    rel.to_string(),
+                                    Cardinality::Many,
+                                    source_card,
+                                ));
                             }
                         }
                     }
@@ -395,10 +448,6 @@ impl Schema {
             adj.join("\n")
         )
     }
-}
-
-fn names(p: &PropMap) -> Vec<String> {
-    p.names()
 }
 
 /// Infers the schema of the project's pipelines (all, or those named), as Python's introspection does.

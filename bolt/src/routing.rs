@@ -166,25 +166,6 @@ impl Router {
             t.forget(a);
         }
     }
-
-    /// Every address in any table (to close pools).
-    #[allow(dead_code)]
-    pub fn all_addresses(&self) -> Vec<Address> {
-        let mut v: Vec<Address> = self
-            .lock()
-            .values()
-            .flat_map(|t| {
-                t.routers
-                    .iter()
-                    .chain(&t.readers)
-                    .chain(&t.writers)
-                    .cloned()
-            })
-            .collect();
-        v.sort();
-        v.dedup();
-        v
-    }
 }
 
 /// Errors from ROUTE that no other router can fix.

@@ -627,3 +627,149 @@ async fn pool_limits_and_acquisition_timeout() {
     assert_eq!(s.connections(), 1);
     slow.abort();
 }
+
+#[tokio::test]
+async fn a_whole_transaction_goes_out_in_one_write() {
+    let s = StubServer::start(|_, mut c: StubConn| async move {
+        c.accept(5, 4).await?;
+        c.expect("BEGIN").await?;
+        if c.buffered() != 3 {
+            return Err(format!(
+                "RUN, PULL, COMMIT did not arrive with BEGIN ({} buffered)",
+                c.buffered()
+            ));
+        }
+        c.expect("RUN").await?;
+        c.expect("PULL").await?;
+        c.expect("COMMIT").await?;
+        c.success(bolt::Map::new()).await?;
+        c.success(map! {"fields" => vec![Value::from("x")]}).await?;
+        c.success(bolt::Map::new()).await?;
+        c.success(bolt::Map::new()).await?;
+        c.drain().await
+    })
+    .await;
+    let d = connect(&s).await;
+    let r = d.run(Query::new("CREATE ()")).await.unwrap();
+    assert!(r.rows.is_empty());
+    d.close().await;
+    s.assert_ok();
+}
+
+#[tokio::test]
+async fn connections_older_than_the_lifetime_are_replaced() {
+    let s = StubServer::start(|_, mut c: StubConn| async move {
+        c.accept(5, 4).await?;
+        c.serve_auto_commit().await
+    })
+    .await;
+    let mut cfg = config(&s.uri("bolt"));
+    cfg.max_connection_lifetime = Some(Duration::from_millis(300));
+    let d = Driver::connect(cfg).await.unwrap();
+    let q = || Query::new("RETURN 1").auto_commit();
+    assert_eq!(
+        d.run(q()).await.unwrap().single("n"),
+        Some(&Value::Integer(0))
+    );
+    assert_eq!(
+        d.run(q()).await.unwrap().single("n"),
+        Some(&Value::Integer(1))
+    );
+    assert_eq!(s.connections(), 1);
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    assert_eq!(
+        d.run(q()).await.unwrap().single("n"),
+        Some(&Value::Integer(0)),
+        "a new connection"
+    );
+    assert_eq!(s.connections(), 2);
+    d.close().await;
+    s.assert_ok();
+}
+
+#[tokio::test]
+async fn idle_connections_get_a_liveness_reset() {
+    let s = StubServer::start(|_, mut c: StubConn| async move {
+        c.accept(5, 4).await?;
+        c.serve_auto_commit().await
+    })
+    .await;
+    let mut cfg = config(&s.uri("bolt"));
+    cfg.liveness_check_timeout = Some(Duration::from_millis(100));
+    let d = Driver::connect(cfg).await.unwrap();
+    d.run(Query::new("RETURN 1").auto_commit()).await.unwrap();
+    d.run(Query::new("RETURN 1").auto_commit()).await.unwrap();
+    assert!(
+        !s.names().contains(&"RESET".to_owned()),
+        "no check for a connection just used: {:?}",
+        s.names()
+    );
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let r = d.run(Query::new("RETURN 1").auto_commit()).await.unwrap();
+    assert_eq!(r.single("n"), Some(&Value::Integer(2)));
+    let names = s.names();
+    assert_eq!(
+        &names[names.len() - 3..],
+        &["RESET", "RUN", "PULL"],
+        "{names:?}"
+    );
+    d.close().await;
+    s.assert_ok();
+}
+
+#[tokio::test]
+async fn a_failed_reset_makes_the_connection_defunct() {
+    let s = StubServer::start(|i, mut c: StubConn| async move {
+        c.accept(5, 4).await?;
+        if i > 0 {
+            return c.serve_auto_commit().await;
+        }
+        c.expect("RUN").await?;
+        c.expect("PULL").await?;
+        c.failure("Neo.ClientError.Statement.SyntaxError", "bad")
+            .await?;
+        c.ignored().await?;
+        // The next query brings the one RESET; refuse it.
+        c.expect("RESET").await?;
+        c.expect("RUN").await?;
+        c.expect("PULL").await?;
+        c.failure("Neo.DatabaseError.General.UnknownError", "cannot reset")
+            .await?;
+        c.drain().await
+    })
+    .await;
+    let d = connect(&s).await;
+    let e = d.run(Query::new("bad").auto_commit()).await.unwrap_err();
+    assert_eq!(e.code(), Some("Neo.ClientError.Statement.SyntaxError"));
+    // RUN/PULL behind the failed RESET are lost with the connection: retried on a new one.
+    let r = d
+        .run(Query::new("RETURN 1").auto_commit().idempotent())
+        .await
+        .unwrap();
+    assert_eq!(r.single("n"), Some(&Value::Integer(0)));
+    assert_eq!(s.connections(), 2);
+    d.close().await;
+    s.assert_ok();
+}
+
+#[tokio::test]
+async fn server_closing_during_hello_is_reported() {
+    let s = StubServer::start(|_, mut c: StubConn| async move {
+        c.handshake(&[0, 0, 4, 5]).await?;
+        c.expect("HELLO").await?;
+        c.exit().await
+    })
+    .await;
+    let e = Driver::connect(config(&s.uri("bolt"))).await.unwrap_err();
+    assert!(
+        matches!(
+            e,
+            Error::ConnectionLost {
+                commit_unknown: false,
+                ..
+            }
+        ),
+        "{e:?}"
+    );
+    s.assert_ok();
+}

@@ -11,7 +11,7 @@ use crate::project::{LoadError, boolean, check_keys, string_list};
 use jmespath::Variable;
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
-use values::{EvalCtx, Normalizers, Provider, Var, parse_flags, to_bolt};
+use values::{Doc, EvalCtx, Normalizers, Provider, Var, parse_flags, to_bolt};
 
 /// An error while interpreting a record (fatal for the pipeline, as in Python).
 #[derive(Debug, thiserror::Error)]
@@ -70,11 +70,11 @@ impl PropMap {
         match self {
             PropMap::Static(entries) => {
                 for (k, p) in entries {
-                    let v = p.single(ctx).map_err(InterpretError)?;
+                    let v = p.single_bolt(ctx, norm).map_err(InterpretError)?;
                     match out.get_mut(k.as_str()) {
-                        Some(slot) => *slot = to_bolt(&v, norm),
+                        Some(slot) => *slot = v,
                         None => {
-                            out.insert(k.clone(), to_bolt(&v, norm));
+                            out.insert(k.clone(), v);
                         }
                     }
                 }
@@ -295,7 +295,7 @@ struct PendingRel {
 
 #[derive(Debug, Clone)]
 struct Context {
-    document: Var,
+    document: Doc,
     variables: BTreeMap<String, Var>,
     source: Node,
     source_rule: NodeCreationRule,
@@ -422,17 +422,26 @@ impl Interpreter {
     /// Interprets one record, calling `emit` once per desired ingestion.
     pub fn interpret(
         &self,
-        record: Var,
+        record: Doc,
         now: &bolt::Value,
         emit: &mut dyn FnMut(DesiredIngestion) -> anyhow::Result<()>,
     ) -> anyhow::Result<()> {
-        let ctx0 = Context {
+        let mut ctx0 = Context {
             document: record,
             variables: BTreeMap::new(),
             source: Node::default(),
             source_rule: NodeCreationRule::Eager,
             rels: Vec::new(),
         };
+        // The common shape (one flat pass, no before_iteration, no iterate_on) works in place.
+        if let (None, None, Passes::Single(list)) = (
+            &self.before_iteration,
+            &self.iterate_on,
+            &self.interpretations,
+        ) {
+            self.apply_list(list, &mut ctx0, now)?;
+            return emit(finish(ctx0));
+        }
         let befores = match &self.before_iteration {
             Some(p) => self.apply_passes(p, ctx0, now)?,
             None => vec![ctx0],
@@ -445,7 +454,7 @@ impl Interpreter {
                         .into_iter()
                         .map(|item| {
                             let mut c = ctx_b.clone();
-                            c.document = item;
+                            c.document = Doc::Var(item);
                             c
                         })
                         .collect()
@@ -570,7 +579,7 @@ impl Interpreter {
                     let items = it.many(&ctx.eval()).map_err(InterpretError)?;
                     for item in items {
                         let e = EvalCtx {
-                            document: &item,
+                            document: &Doc::Var(item.clone()),
                             variables: &ctx.variables,
                         };
                         let rels = self.relationships(r, &e, now)?;
@@ -650,7 +659,9 @@ impl Interpreter {
             return Ok(Vec::new());
         };
         let mut out = Vec::with_capacity(key_sets.len());
-        for keys in key_sets {
+        let last = key_sets.len().saturating_sub(1);
+        let mut relationship = Some(relationship);
+        for (i, keys) in key_sets.into_iter().enumerate() {
             if keys.is_empty() || keys.values().any(|v| matches!(v, bolt::Value::Null)) {
                 continue;
             }
@@ -664,7 +675,12 @@ impl Interpreter {
                 .apply(e, &mut related.properties, &r.prop_norm)?;
             out.push(PendingRel {
                 related,
-                relationship: relationship.clone(),
+                // Every related node of this evaluation shares the relationship; the last one takes it.
+                relationship: if i == last {
+                    relationship.take().unwrap_or_default()
+                } else {
+                    relationship.clone().unwrap_or_default()
+                },
                 outbound: r.outbound,
                 related_rule: r.node_creation_rule,
                 rel_rule: r.relationship_creation_rule,
@@ -681,13 +697,22 @@ fn finish(ctx: Context) -> DesiredIngestion {
         rels,
         ..
     } = ctx;
+    // The source side of each relationship carries the source's identity (type, keys, labels) but not its
+    // properties: the writer ingests `DesiredIngestion::source` itself with every property, so copying them
+    // into each relationship would only cost allocations.
+    let endpoint = || Node {
+        type_: source.type_.clone(),
+        key_values: source.key_values.clone(),
+        properties: Properties::new(),
+        additional_types: source.additional_types.clone(),
+    };
     let relationships = rels
         .into_iter()
         .map(|p| {
             let (from_node, to_node, from_rule, to_rule) = if p.outbound {
-                (source.clone(), p.related, source_rule, p.related_rule)
+                (endpoint(), p.related, source_rule, p.related_rule)
             } else {
-                (p.related, source.clone(), p.related_rule, source_rule)
+                (p.related, endpoint(), p.related_rule, source_rule)
             };
             RelationshipWithNodes {
                 from_node,
@@ -1290,10 +1315,14 @@ mod tests {
     fn run(i: &Interpreter, rec: serde_json::Value) -> Vec<DesiredIngestion> {
         let mut out = Vec::new();
         let mut clock = Clock::new();
-        i.interpret(values::from_json(rec), &clock.now().clone(), &mut |d| {
-            out.push(d);
-            Ok(())
-        })
+        i.interpret(
+            Doc::Var(values::from_json(rec)),
+            &clock.now().clone(),
+            &mut |d| {
+                out.push(d);
+                Ok(())
+            },
+        )
         .unwrap();
         out
     }
@@ -1400,7 +1429,7 @@ mod tests {
         let mut clock = Clock::new();
         let err = i
             .interpret(
-                values::from_json(serde_json::json!({"k": "1"})),
+                Doc::Var(values::from_json(serde_json::json!({"k": "1"}))),
                 &clock.now().clone(),
                 &mut |_| Ok(()),
             )

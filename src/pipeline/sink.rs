@@ -14,7 +14,8 @@ pub enum Sink {
     },
     /// `--dry-run`: one JSON line per record on stdout.
     DryRun(std::io::BufWriter<std::io::Stdout>),
-    // TODO(lead): `Neo4j(crate::writer::Neo4jWriter)` — see `Sink::for_target`.
+    /// `database: neo4j`: the Neo4j writer.
+    Neo4j(Box<crate::writer::Neo4jWriter>),
 }
 
 /// Counts reported when a sink finishes.
@@ -28,23 +29,36 @@ pub struct SinkStats {
 
 impl Sink {
     /// The sink for a target (spec §1.5: `null` writes nothing).
-    pub async fn for_target(target: &ResolvedTarget, _pipeline_name: &str) -> anyhow::Result<Sink> {
+    pub async fn for_target(target: &ResolvedTarget, pipeline_name: &str) -> anyhow::Result<Sink> {
         match target.database.as_str() {
             "null" => Ok(Sink::Null {
                 name: target.name.clone(),
             }),
-            "neo4j" => {
-                // TODO(lead): wire the writer here:
-                // Ok(Sink::Neo4j(crate::writer::Neo4jWriter::connect(&target.name, &target.options, _pipeline_name, target.batch_size).await?))
-                anyhow::bail!(
-                    "target `{}`: the neo4j target is not wired yet",
-                    target.name
+            "neo4j" => Ok(Sink::Neo4j(Box::new(
+                crate::writer::Neo4jWriter::connect(
+                    &target.name,
+                    &target.options,
+                    pipeline_name,
+                    target.batch_size,
                 )
-            }
+                .await?,
+            ))),
             other => anyhow::bail!(
                 "target `{}`: unknown database `{other}` (expected neo4j or null)",
                 target.name
             ),
+        }
+    }
+
+    /// Whether this sink throws items away unseen (so they need not be sent to it).
+    pub fn discards(&self) -> bool {
+        matches!(self, Sink::Null { .. })
+    }
+
+    /// `--lenient-apoc-errors`: database-side batch failures are logged, not fatal.
+    pub fn set_lenient_apoc_errors(&mut self) {
+        if let Sink::Neo4j(w) = self {
+            w.set_lenient_apoc_errors(true);
         }
     }
 
@@ -61,6 +75,7 @@ impl Sink {
         stats.items += 1;
         match self {
             Sink::Null { .. } => Ok(()),
+            Sink::Neo4j(w) => w.write(item).await,
             Sink::DryRun(out) => {
                 let line = match &item {
                     Ingestible::Ingestion(d) if !d.source.is_valid() => {
@@ -86,6 +101,13 @@ impl Sink {
             }
             Sink::DryRun(mut out) => {
                 out.flush()?;
+                Ok(())
+            }
+            Sink::Neo4j(w) => {
+                let stats = w.finish().await?;
+                for (metric, value) in stats.metrics() {
+                    tracing::info!(metric = %metric, value, "writer statistic");
+                }
                 Ok(())
             }
         }

@@ -188,6 +188,20 @@ impl RetryPolicy {
     }
 }
 
+/// Whether an error message (as APOC reports it: the text, without the status code) is lock contention.
+fn is_lock_message(m: &str) -> bool {
+    const MARKS: &[&str] = &[
+        "DeadlockDetected",
+        "eadlock",
+        "can't acquire",
+        "ForsetiClient",
+        "LockClient",
+        "Lock acquisition",
+        "LockAcquisitionTimeout",
+    ];
+    MARKS.iter().any(|k| m.contains(k))
+}
+
 /// The summary row of `apoc.periodic.iterate` (spec §4.9).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ApocSummary {
@@ -265,13 +279,7 @@ impl ApocSummary {
     pub fn only_lock_failures(&self) -> bool {
         !self.was_terminated
             && !self.error_messages.is_empty()
-            && self.error_messages.iter().all(|(m, _)| {
-                m.contains("DeadlockDetected")
-                    || m.contains("deadlock")
-                    || m.contains("LockClient")
-                    || m.contains("Lock acquisition")
-                    || m.contains("LockAcquisitionTimeout")
-            })
+            && self.error_messages.iter().all(|(m, _)| is_lock_message(m))
     }
 }
 

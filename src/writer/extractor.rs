@@ -207,6 +207,26 @@ impl Neo4jExtractor {
     }
 }
 
+/// Runs a `Neo4jExtractor` step to completion on a small runtime of its own (the pipeline's extractor thread is
+/// not a runtime thread), emitting every record in order. `arguments` are the step's resolved arguments.
+pub fn run_blocking(
+    arguments: &serde_json::Map<String, Json>,
+    emit: &mut dyn FnMut(Json) -> anyhow::Result<()>,
+) -> anyhow::Result<()> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    rt.block_on(async {
+        let mut ex = Neo4jExtractor::connect("Neo4jExtractor", arguments).await?;
+        while let Some(page) = ex.next_page().await? {
+            for record in page {
+                emit(record)?;
+            }
+        }
+        Ok(())
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

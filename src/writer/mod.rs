@@ -788,3 +788,6 @@ mod bolt_db;
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod db_tests;

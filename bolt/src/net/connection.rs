@@ -318,6 +318,7 @@ impl Connection {
             }
         };
         let version = reply.version();
+        tracing::debug!(%address, %version, manifest = matches!(reply, handshake::Reply::Manifest { .. }), "handshake");
         let consumed = match reply {
             handshake::Reply::Version(_) => 4,
             handshake::Reply::Manifest { consumed, .. } => consumed,

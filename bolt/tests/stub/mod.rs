@@ -2,6 +2,7 @@
 //! connection runs a Rust closure (the "script") that reads client messages with our codec and answers.
 #![allow(dead_code)]
 
+use bolt::net::connection::Io;
 use bolt::proto::chunk::Dechunker;
 use bolt::proto::message::{self as m, Request};
 use bolt::value::{Map, Value};
@@ -10,7 +11,7 @@ use std::future::Future;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpListener;
 
 /// Builds a map from pairs.
 #[macro_export]
@@ -46,6 +47,23 @@ impl StubServer {
         F: Fn(usize, StubConn) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = Result<(), String>> + Send + 'static,
     {
+        Self::start_with(None, script).await
+    }
+
+    /// Like [`StubServer::start`], behind TLS with the test certificate for `localhost`/127.0.0.1.
+    pub async fn start_tls<F, Fut>(script: F) -> StubServer
+    where
+        F: Fn(usize, StubConn) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<(), String>> + Send + 'static,
+    {
+        Self::start_with(Some(tls_acceptor()), script).await
+    }
+
+    async fn start_with<F, Fut>(tls: Option<tokio_rustls::TlsAcceptor>, script: F) -> StubServer
+    where
+        F: Fn(usize, StubConn) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<(), String>> + Send + 'static,
+    {
         let listener = TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind a local port");
@@ -56,19 +74,33 @@ impl StubServer {
         let script = Arc::new(script);
         let (l2, e2, c2) = (log.clone(), errors.clone(), conns.clone());
         let task = tokio::spawn(async move {
-            while let Ok((stream, _)) = listener.accept().await {
+            while let Ok((tcp, _)) = listener.accept().await {
                 let i = c2.fetch_add(1, Ordering::SeqCst);
-                let conn = StubConn {
-                    stream,
-                    rbuf: BytesMut::new(),
-                    dechunker: Dechunker::default(),
-                    log: l2.clone(),
-                    id: i,
-                };
-                let fut = script(i, conn);
-                let e3 = e2.clone();
+                let (l3, e3, script, tls) = (l2.clone(), e2.clone(), script.clone(), tls.clone());
                 tokio::spawn(async move {
-                    if let Err(e) = fut.await {
+                    let stream: Box<dyn Io> = match tls {
+                        None => Box::new(tcp),
+                        Some(acceptor) => match acceptor.accept(tcp).await {
+                            Ok(s) => {
+                                let sni =
+                                    s.get_ref().1.server_name().unwrap_or("<none>").to_owned();
+                                l3.lock().unwrap().push(format!("{i}:SNI {sni}"));
+                                Box::new(s)
+                            }
+                            Err(_) => {
+                                l3.lock().unwrap().push(format!("{i}:TLS failed"));
+                                return;
+                            }
+                        },
+                    };
+                    let conn = StubConn {
+                        stream,
+                        rbuf: BytesMut::new(),
+                        dechunker: Dechunker::default(),
+                        log: l3,
+                        id: i,
+                    };
+                    if let Err(e) = script(i, conn).await {
                         e3.lock().unwrap().push(format!("connection {i}: {e}"));
                     }
                 });
@@ -112,7 +144,7 @@ impl StubServer {
 }
 
 pub struct StubConn {
-    stream: TcpStream,
+    stream: Box<dyn Io>,
     rbuf: BytesMut,
     dechunker: Dechunker,
     log: Log,
@@ -181,6 +213,40 @@ impl StubConn {
             self.success(Map::new()).await?;
         }
         Ok(h)
+    }
+
+    /// Complete client messages already received but not yet read by the script: shows what arrived
+    /// in the same network read as the last message.
+    pub fn buffered(&self) -> usize {
+        let mut b = self.rbuf.clone();
+        let mut d = Dechunker::default();
+        let mut n = 0;
+        while let Ok(Some(_)) = d.next_message(&mut b) {
+            n += 1;
+        }
+        n
+    }
+
+    /// Answers auto-commit RUN+PULL with one row `[n]` (n = queries served so far), RESET with SUCCESS,
+    /// until the client leaves.
+    pub async fn serve_auto_commit(&mut self) -> Result<(), String> {
+        let mut n = 0i64;
+        while let Some(r) = self.recv().await? {
+            match r.name() {
+                "RUN" => {
+                    self.expect("PULL").await?;
+                    self.success(map! {"fields" => vec![Value::from("n")]})
+                        .await?;
+                    self.record(vec![n.into()]).await?;
+                    self.success(Map::new()).await?;
+                    n += 1;
+                }
+                "RESET" => self.success(Map::new()).await?,
+                "GOODBYE" => {}
+                other => return Err(format!("unexpected {other}")),
+            }
+        }
+        Ok(())
     }
 
     /// The next client message, or `None` at EOF.
@@ -299,4 +365,30 @@ pub fn routing_table(ttl: i64, routers: &[&str], readers: &[&str], writers: &[&s
         )
     };
     map! {"rt" => map! {"ttl" => ttl, "db" => "neo4j", "servers" => vec![entry("ROUTE", routers), entry("READ", readers), entry("WRITE", writers)]}}
+}
+
+pub fn test_data(name: &str) -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data")
+        .join(name)
+}
+
+fn tls_acceptor() -> tokio_rustls::TlsAcceptor {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    let certs: Vec<CertificateDer<'static>> =
+        CertificateDer::pem_file_iter(test_data("server.pem"))
+            .expect("server.pem")
+            .collect::<Result<_, _>>()
+            .expect("certificate");
+    let key = PrivateKeyDer::from_pem_file(test_data("server.key")).expect("server.key");
+    let cfg = rustls::ServerConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .expect("protocol versions")
+    .with_no_client_auth()
+    .with_single_cert(certs, key)
+    .expect("server config");
+    tokio_rustls::TlsAcceptor::from(Arc::new(cfg))
 }
