@@ -130,12 +130,17 @@ clean
 
 echo
 echo "graph: $people people, $companies companies, $rels relationships; -c $conc --batch-size $batch --shard-size $shard"
-printf '| %-48s | %9s | %8s | %9s | %9s | %11s | %8s |\n' run relationships wall_s rels_per_s client_cpu_s cpu_s_per_1k peak_MB
-printf '|%s|%s|%s|%s|%s|%s|%s|\n' "$(printf -- '-%.0s' {1..50})" "-----------" "----------" "-----------" "-----------" "-------------" "----------"
-for r in "${ROWS[@]}"; do
-  IFS='|' read -r name n w rate cpu per1k mb <<< "$r"
-  printf '| %-48s | %13s | %8s | %10s | %12s | %12s | %7s |\n' "$name" "$n" "$w" "$rate" "$cpu" "$per1k" "$mb"
-done
+python3 - "${ROWS[@]}" <<'PY'
+import sys
+head = ["run", "relationships", "wall s", "relationships/s", "client CPU s", "CPU s / 1k rels", "peak RSS MB"]
+rows = [r.split("|") for r in sys.argv[1:]]
+w = [max(len(x) for x in col) for col in zip(head, *rows)]
+line = lambda cells: "| " + " | ".join(c.ljust(w[i]) if i == 0 else c.rjust(w[i]) for i, c in enumerate(cells)) + " |"
+print(line(head))
+print("|" + "|".join("-" * (x + 2) for x in w) + "|")
+for r in rows:
+    print(line(r))
+PY
 if [ "${#ROWS[@]}" -ge 2 ] && [ "$skip_py" = 0 ]; then
   python3 - "${ROWS[0]}" "${ROWS[-1]}" <<'PY'
 import sys
