@@ -24,6 +24,8 @@ pub enum Command {
     Run(RunArgs),
     /// Show the project's pipelines.
     Show(ShowArgs),
+    /// Copy data from one target to another.
+    Copy(crate::copy::cli::CopyArgs),
     /// Print things about the project.
     Print {
         /// What to print.
@@ -152,6 +154,10 @@ pub fn main() -> anyhow::Result<ExitCode> {
         Command::Show(args) => {
             init_logging(args.json, 0);
             show(args)
+        }
+        Command::Copy(args) => {
+            init_logging(args.json, args.verbose);
+            crate::copy::cli::main(args)
         }
         Command::Print {
             what: PrintCommand::Schema(args),
