@@ -12,18 +12,20 @@
 #   --uri URI       server to use (default: start/reuse the instance `bench` on port 7699 via scripts/neo4j)
 #   --skip-python   only ours and the ceiling (Python takes minutes at 200k rows)
 #   --python-rows M load only the first M rows with Python and report its rate (default: all rows)
+#   --no-build      use the existing target/release/nodestream
 # Environment: NEO4J_PASSWORD (default "password").
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 root="$(pwd)"
 
-rows=200000; uri=""; skip_py=0; py_rows=""
+rows=200000; uri=""; skip_py=0; py_rows=""; build=1
 while [ $# -gt 0 ]; do
   case "$1" in
     --rows) rows="$2"; shift 2 ;;
     --uri) uri="$2"; shift 2 ;;
     --skip-python) skip_py=1; shift ;;
     --python-rows) py_rows="$2"; shift 2 ;;
+    --no-build) build=0; shift ;;
     *) echo "load-vs-python.sh: unknown argument '$1'" >&2; exit 2 ;;
   esac
 done
@@ -34,7 +36,7 @@ work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 
 echo "== building (release) and generating $rows rows" >&2
-cargo build --release --bin nodestream -q
+[ "$build" = 0 ] || cargo build --release --bin nodestream -q
 cargo bench -q --bench gen_load_data -- "$work/data" "$rows" "$uri" "$pw" Bench > "$work/expect.json"
 read -r airports countries regions within < <(python3 -c 'import json,sys; e=json.load(open(sys.argv[1])); print(e["airports"], e["countries"], e["regions"], e["within"])' "$work/expect.json")
 nodes=$((airports + countries + regions))

@@ -24,6 +24,8 @@ pub enum Command {
     Run(RunArgs),
     /// Show the project's pipelines.
     Show(ShowArgs),
+    /// Copy data from one target to another.
+    Copy(crate::copy::cli::CopyArgs),
     /// Print things about the project.
     Print {
         /// What to print.
@@ -70,6 +72,9 @@ pub struct RunArgs {
     /// Write nothing: print each record's nodes and relationships as JSON lines on stdout.
     #[arg(long = "dry-run")]
     pub dry_run: bool,
+    /// Only log batches that fail inside Neo4j (APOC failedBatches), as Python does, instead of failing the run.
+    #[arg(long = "lenient-apoc-errors")]
+    pub lenient_apoc_errors: bool,
 }
 
 /// `show` options.
@@ -146,16 +151,23 @@ pub fn main() -> anyhow::Result<ExitCode> {
                 .build()?;
             rt.block_on(run(args))
         }
-        Command::Migrations(args) => crate::migrations::cli::run(args),
         Command::Show(args) => {
             init_logging(args.json, 0);
             show(args)
+        }
+        Command::Copy(args) => {
+            init_logging(args.json, args.verbose);
+            crate::copy::cli::main(args)
         }
         Command::Print {
             what: PrintCommand::Schema(args),
         } => {
             init_logging(false, 0);
             print_schema(args)
+        }
+        Command::Migrations(args) => {
+            init_logging(false, 0);
+            crate::migrations::cli::run(args)
         }
     }
 }
@@ -296,6 +308,11 @@ async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
                 sinks.push(Sink::for_target(&resolved, &pipeline.name).await?);
             }
         }
+        if args.lenient_apoc_errors {
+            for s in &mut sinks {
+                s.set_lenient_apoc_errors();
+            }
+        }
         if !args.json {
             say(quiet, &format!("Running pipeline: '{}'", pipeline.name));
         }
@@ -367,34 +384,65 @@ fn table(header: &[&str], rows: &[Vec<String>]) -> String {
 }
 
 fn show(args: ShowArgs) -> anyhow::Result<ExitCode> {
+    if args.verbose > 0 {
+        println!("Running: Initialize Project");
+    }
     let project = Project::load(&args.project)?;
+    if args.verbose > 0 {
+        println!("Running: Show Pipelines");
+    }
+    if let Some(scope) = &args.scope
+        && !project.scopes.iter().any(|s| &s.name == scope)
+    {
+        anyhow::bail!(
+            "{}: no scope named '{scope}' in the project",
+            args.project.display()
+        );
+    }
     let pipelines: Vec<_> = project
         .all_pipelines()
         .filter(|(s, _)| args.scope.as_ref().is_none_or(|x| *x == s.name))
         .collect();
     if args.json {
+        // Python's `PipelineDefinition.to_file_data`: a plain path unless something is not the default.
+        let verbose = args.verbose > 0;
         let items: Vec<serde_json::Value> = pipelines
             .iter()
             .map(|(_, p)| {
-                let default_name = std::path::Path::new(&p.path).file_stem().map(|s| s.to_string_lossy().into_owned());
-                let plain = p.string_form || p.annotations.is_empty()
-                    && p.targets.is_empty()
-                    && !p.exclude_inherited_targets
-                    && default_name.as_deref() == Some(p.name.as_str());
-                if plain && args.verbose == 0 {
-                    serde_json::Value::String(p.path.clone())
-                } else {
-                    serde_json::json!({
-                        "path": p.path,
-                        "name": p.name,
-                        "targets": p.targets,
-                        "annotations": p.annotations.iter().map(|(k, v)| (k.clone(), v.clone())).collect::<serde_json::Map<_, _>>(),
-                        "exclude_inherited_targets": p.exclude_inherited_targets,
-                    })
+                let default_name = std::path::Path::new(&p.path)
+                    .file_stem()
+                    .map(|s| s.to_string_lossy().into_owned());
+                let using_default_name = default_name.as_deref() == Some(p.name.as_str());
+                if using_default_name && p.annotations.is_empty() && !verbose {
+                    return serde_json::Value::String(p.path.clone());
                 }
+                let mut m = serde_json::Map::new();
+                m.insert("path".into(), p.path.clone().into());
+                if !using_default_name || verbose {
+                    m.insert("name".into(), p.name.clone().into());
+                }
+                if !p.targets.is_empty() || verbose {
+                    m.insert("targets".into(), p.targets.clone().into());
+                }
+                if !p.annotations.is_empty() || verbose {
+                    m.insert(
+                        "annotations".into(),
+                        p.annotations
+                            .iter()
+                            .map(|(k, v)| (k.clone(), v.clone()))
+                            .collect(),
+                    );
+                }
+                if p.exclude_inherited_targets || verbose {
+                    m.insert(
+                        "exclude_inherited_targets".into(),
+                        p.exclude_inherited_targets.into(),
+                    );
+                }
+                serde_json::Value::Object(m)
             })
             .collect();
-        print!("{}", serde_json::Value::Array(items));
+        print!("{}", py_json(&serde_json::Value::Array(items)));
         return Ok(ExitCode::SUCCESS);
     }
     let rows: Vec<Vec<String>> = pipelines
@@ -404,12 +452,12 @@ fn show(args: ShowArgs) -> anyhow::Result<ExitCode> {
                 s.name.clone(),
                 p.name.clone(),
                 p.path.clone(),
-                p.effective_targets(s).join(", "),
+                p.effective_targets(s).join(","),
                 p.effective_annotations(s)
                     .keys()
                     .cloned()
                     .collect::<Vec<_>>()
-                    .join(", "),
+                    .join(","),
             ]
         })
         .collect();
@@ -418,6 +466,63 @@ fn show(args: ShowArgs) -> anyhow::Result<ExitCode> {
         table(&["scope", "name", "file", "targets", "annotations"], &rows)
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// JSON as Python's `json.dumps` writes it: `", "` and `": "` separators, non-ASCII escaped.
+fn py_json(v: &serde_json::Value) -> String {
+    fn string(s: &str, out: &mut String) {
+        out.push('"');
+        for c in s.chars() {
+            match c {
+                '"' => out.push_str("\\\""),
+                '\\' => out.push_str("\\\\"),
+                '\n' => out.push_str("\\n"),
+                '\r' => out.push_str("\\r"),
+                '\t' => out.push_str("\\t"),
+                '\u{8}' => out.push_str("\\b"),
+                '\u{c}' => out.push_str("\\f"),
+                c if (c as u32) < 0x20 || (c as u32) > 0x7e => {
+                    let mut buf = [0u16; 2];
+                    for unit in c.encode_utf16(&mut buf) {
+                        out.push_str(&format!("\\u{unit:04x}"));
+                    }
+                }
+                c => out.push(c),
+            }
+        }
+        out.push('"');
+    }
+    fn walk(v: &serde_json::Value, out: &mut String) {
+        match v {
+            serde_json::Value::String(s) => string(s, out),
+            serde_json::Value::Array(a) => {
+                out.push('[');
+                for (i, x) in a.iter().enumerate() {
+                    if i > 0 {
+                        out.push_str(", ");
+                    }
+                    walk(x, out);
+                }
+                out.push(']');
+            }
+            serde_json::Value::Object(m) => {
+                out.push('{');
+                for (i, (k, x)) in m.iter().enumerate() {
+                    if i > 0 {
+                        out.push_str(", ");
+                    }
+                    string(k, out);
+                    out.push_str(": ");
+                    walk(x, out);
+                }
+                out.push('}');
+            }
+            other => out.push_str(&other.to_string()),
+        }
+    }
+    let mut out = String::new();
+    walk(v, &mut out);
+    out
 }
 
 fn print_schema(args: PrintSchemaArgs) -> anyhow::Result<ExitCode> {
@@ -447,5 +552,10 @@ mod tests {
             "+-----+----+\n| a   | bb |\n+-----+----+\n| xyz |    |\n+-----+----+\n"
         );
         assert_eq!(distance("airports", "airport"), 1);
+        let v = serde_json::json!(["a", {"path": "p", "x": [1, true, null], "é": "ü\"\n"}]);
+        assert_eq!(
+            py_json(&v),
+            r#"["a", {"path": "p", "x": [1, true, null], "\u00e9": "\u00fc\"\n"}]"#
+        );
     }
 }

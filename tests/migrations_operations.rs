@@ -122,18 +122,9 @@ impl Scenario {
         ))
     }
 
-    /// `properties` of the non-constraint indexes on `label_or_type`, with the index names.
+    /// (name, properties) of the non-constraint indexes on `label_or_type`.
     fn indexes_on(&self, label_or_type: &str) -> Vec<(String, Vec<String>)> {
-        self.db
-            .q(&format!(
-                "SHOW INDEXES YIELD name, labelsOrTypes, properties, owningConstraint WHERE labelsOrTypes = ['{label_or_type}'] AND owningConstraint IS NULL RETURN name, properties ORDER BY name"
-            ))
-            .into_iter()
-            .map(|r| {
-                let props = r[1].as_list().unwrap_or_default().iter().map(|v| v.as_str().unwrap_or_default().to_owned()).collect();
-                (r[0].as_str().unwrap_or_default().to_owned(), props)
-            })
-            .collect()
+        self.db.indexes_on(label_or_type)
     }
 
     fn value(&self, cypher: &str) -> Value {

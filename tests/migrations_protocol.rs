@@ -300,7 +300,7 @@ fn enterprise_mode_sends_node_key_constraints_which_community_refuses() {
         "{stderr}"
     );
     assert!(
-        stderr.contains("type='NODE KEY'") && stderr.contains("Enterprise Edition"),
+        stderr.to_uppercase().contains("NODE KEY") && stderr.contains("Enterprise Edition"),
         "{stderr}"
     );
     assert!(db.recorded(prefix).is_empty());

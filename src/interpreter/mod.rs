@@ -11,7 +11,7 @@ use crate::project::{LoadError, boolean, check_keys, string_list};
 use jmespath::Variable;
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
-use values::{EvalCtx, Normalizers, Provider, Var, parse_flags, to_bolt};
+use values::{Doc, EvalCtx, Normalizers, Provider, Var, parse_flags, to_bolt};
 
 /// An error while interpreting a record (fatal for the pipeline, as in Python).
 #[derive(Debug, thiserror::Error)]
@@ -53,6 +53,14 @@ impl PropMap {
         ))
     }
 
+    /// Number of static entries (0 for a dynamic map): a capacity hint.
+    pub fn static_len(&self) -> usize {
+        match self {
+            PropMap::Static(v) => v.len(),
+            PropMap::Dynamic(_) => 0,
+        }
+    }
+
     /// Static names (schema inference); empty for a dynamic map.
     pub fn names(&self) -> Vec<String> {
         match self {
@@ -70,11 +78,11 @@ impl PropMap {
         match self {
             PropMap::Static(entries) => {
                 for (k, p) in entries {
-                    let v = p.single(ctx).map_err(InterpretError)?;
+                    let v = p.single_bolt(ctx, norm).map_err(InterpretError)?;
                     match out.get_mut(k.as_str()) {
-                        Some(slot) => *slot = to_bolt(&v, norm),
+                        Some(slot) => *slot = v,
                         None => {
-                            out.insert(k.clone(), to_bolt(&v, norm));
+                            out.insert(k.clone(), v);
                         }
                     }
                 }
@@ -295,7 +303,7 @@ struct PendingRel {
 
 #[derive(Debug, Clone)]
 struct Context {
-    document: Var,
+    document: Doc,
     variables: BTreeMap<String, Var>,
     source: Node,
     source_rule: NodeCreationRule,
@@ -372,8 +380,25 @@ pub struct Interpreter {
     pub iterate_on: Option<Provider>,
     /// `interpretations`.
     pub interpretations: Passes,
-    last_ingested_by: String,
-    was_ingested_by: String,
+    defaults_full: Properties,
+    defaults_short: Properties,
+}
+
+/// `last_ingested_at` (optional), `last_ingested_by_<p>_at`, `was_ingested_by_<p>`; timestamps set per use.
+fn default_template(pipeline_name: &str, keep_last_ingested: bool) -> Properties {
+    let mut p = Properties::with_capacity(3);
+    if keep_last_ingested {
+        p.insert("last_ingested_at".to_string(), bolt::Value::Null);
+    }
+    p.insert(
+        format!("last_ingested_by_{pipeline_name}_at"),
+        bolt::Value::Null,
+    );
+    p.insert(
+        format!("was_ingested_by_{pipeline_name}"),
+        bolt::Value::Boolean(true),
+    );
+    p
 }
 
 const INTERPRETER_ARGS: &[&str] = &["interpretations", "before_iteration", "iterate_on"];
@@ -404,35 +429,49 @@ impl Interpreter {
             before_iteration,
             iterate_on,
             interpretations,
-            last_ingested_by: format!("last_ingested_by_{pipeline_name}_at"),
-            was_ingested_by: format!("was_ingested_by_{pipeline_name}"),
+            defaults_full: default_template(pipeline_name, true),
+            defaults_short: default_template(pipeline_name, false),
         })
     }
 
-    fn defaults(&self, clock: &bolt::Value, keep_last_ingested: bool) -> Properties {
-        let mut p = Properties::with_capacity(8);
-        if keep_last_ingested {
-            p.insert("last_ingested_at".to_string(), clock.clone());
+    /// The default properties (spec §3.1), cloned from a template so the names are not hashed again, with
+    /// room for `extra` more.
+    fn defaults(&self, clock: &bolt::Value, keep_last_ingested: bool, extra: usize) -> Properties {
+        let (mut p, stamped) = if keep_last_ingested {
+            (self.defaults_full.clone(), 2)
+        } else {
+            (self.defaults_short.clone(), 1)
+        };
+        p.reserve(extra);
+        for (_, v) in p.iter_mut().take(stamped) {
+            *v = clock.clone();
         }
-        p.insert(self.last_ingested_by.clone(), clock.clone());
-        p.insert(self.was_ingested_by.clone(), bolt::Value::Boolean(true));
         p
     }
 
     /// Interprets one record, calling `emit` once per desired ingestion.
     pub fn interpret(
         &self,
-        record: Var,
+        record: Doc,
         now: &bolt::Value,
         emit: &mut dyn FnMut(DesiredIngestion) -> anyhow::Result<()>,
     ) -> anyhow::Result<()> {
-        let ctx0 = Context {
+        let mut ctx0 = Context {
             document: record,
             variables: BTreeMap::new(),
             source: Node::default(),
             source_rule: NodeCreationRule::Eager,
             rels: Vec::new(),
         };
+        // The common shape (one flat pass, no before_iteration, no iterate_on) works in place.
+        if let (None, None, Passes::Single(list)) = (
+            &self.before_iteration,
+            &self.iterate_on,
+            &self.interpretations,
+        ) {
+            self.apply_list(list, &mut ctx0, now)?;
+            return emit(finish(ctx0));
+        }
         let befores = match &self.before_iteration {
             Some(p) => self.apply_passes(p, ctx0, now)?,
             None => vec![ctx0],
@@ -445,7 +484,7 @@ impl Interpreter {
                         .into_iter()
                         .map(|item| {
                             let mut c = ctx_b.clone();
-                            c.document = item;
+                            c.document = Doc::Var(item);
                             c
                         })
                         .collect()
@@ -512,9 +551,10 @@ impl Interpreter {
             InterpKind::SourceNode(s) => {
                 let e = ctx.eval();
                 let node_type = type_name(&s.node_type, &e)?;
-                let mut keys = Properties::new();
+                let mut keys = Properties::with_capacity(s.key.static_len());
                 s.key.apply(&e, &mut keys, &s.key_norm)?;
-                let mut props = self.defaults(now, s.update_last_ingested);
+                let mut props =
+                    self.defaults(now, s.update_last_ingested, s.properties.static_len());
                 s.properties.apply(&e, &mut props, &s.prop_norm)?;
                 ctx.source.type_ = node_type.unwrap_or_default();
                 ctx.source_rule = if s.allow_create {
@@ -527,8 +567,17 @@ impl Interpreter {
                         ctx.source.additional_types.push(t.clone());
                     }
                 }
-                ctx.source.key_values.extend(keys);
-                ctx.source.properties.extend(props);
+                // A second source_node merges into the first (later values win).
+                if ctx.source.key_values.is_empty() {
+                    ctx.source.key_values = keys;
+                } else {
+                    ctx.source.key_values.extend(keys);
+                }
+                if ctx.source.properties.is_empty() {
+                    ctx.source.properties = props;
+                } else {
+                    ctx.source.properties.extend(props);
+                }
             }
             InterpKind::Properties { properties, norm } => {
                 let e = EvalCtx {
@@ -570,7 +619,7 @@ impl Interpreter {
                     let items = it.many(&ctx.eval()).map_err(InterpretError)?;
                     for item in items {
                         let e = EvalCtx {
-                            document: &item,
+                            document: &Doc::Var(item.clone()),
                             variables: &ctx.variables,
                         };
                         let rels = self.relationships(r, &e, now)?;
@@ -596,7 +645,11 @@ impl Interpreter {
         let mut relationship = Relationship {
             type_: rel_type,
             key_values: Properties::new(),
-            properties: self.defaults(now, r.relationship_update_last_ingested),
+            properties: self.defaults(
+                now,
+                r.relationship_update_last_ingested,
+                r.relationship_properties.static_len(),
+            ),
         };
         r.relationship_key
             .apply(e, &mut relationship.key_values, &r.prop_norm)?;
@@ -650,21 +703,32 @@ impl Interpreter {
             return Ok(Vec::new());
         };
         let mut out = Vec::with_capacity(key_sets.len());
-        for keys in key_sets {
+        let last = key_sets.len().saturating_sub(1);
+        let mut relationship = Some(relationship);
+        for (i, keys) in key_sets.into_iter().enumerate() {
             if keys.is_empty() || keys.values().any(|v| matches!(v, bolt::Value::Null)) {
                 continue;
             }
             let mut related = Node {
                 type_: node_type.clone(),
                 key_values: keys,
-                properties: self.defaults(now, r.node_update_last_ingested),
+                properties: self.defaults(
+                    now,
+                    r.node_update_last_ingested,
+                    r.node_properties.static_len(),
+                ),
                 additional_types: r.node_additional_types.clone(),
             };
             r.node_properties
                 .apply(e, &mut related.properties, &r.prop_norm)?;
             out.push(PendingRel {
                 related,
-                relationship: relationship.clone(),
+                // Every related node of this evaluation shares the relationship; the last one takes it.
+                relationship: if i == last {
+                    relationship.take().unwrap_or_default()
+                } else {
+                    relationship.clone().unwrap_or_default()
+                },
                 outbound: r.outbound,
                 related_rule: r.node_creation_rule,
                 rel_rule: r.relationship_creation_rule,
@@ -681,13 +745,22 @@ fn finish(ctx: Context) -> DesiredIngestion {
         rels,
         ..
     } = ctx;
+    // The source side of each relationship carries the source's identity (type, keys, labels) but not its
+    // properties: the writer ingests `DesiredIngestion::source` itself with every property, so copying them
+    // into each relationship would only cost allocations.
+    let endpoint = || Node {
+        type_: source.type_.clone(),
+        key_values: source.key_values.clone(),
+        properties: Properties::new(),
+        additional_types: source.additional_types.clone(),
+    };
     let relationships = rels
         .into_iter()
         .map(|p| {
             let (from_node, to_node, from_rule, to_rule) = if p.outbound {
-                (source.clone(), p.related, source_rule, p.related_rule)
+                (endpoint(), p.related, source_rule, p.related_rule)
             } else {
-                (p.related, source.clone(), p.related_rule, source_rule)
+                (p.related, endpoint(), p.related_rule, source_rule)
             };
             RelationshipWithNodes {
                 from_node,
@@ -1290,10 +1363,14 @@ mod tests {
     fn run(i: &Interpreter, rec: serde_json::Value) -> Vec<DesiredIngestion> {
         let mut out = Vec::new();
         let mut clock = Clock::new();
-        i.interpret(values::from_json(rec), &clock.now().clone(), &mut |d| {
-            out.push(d);
-            Ok(())
-        })
+        i.interpret(
+            Doc::Var(values::from_json(rec)),
+            &clock.now().clone(),
+            &mut |d| {
+                out.push(d);
+                Ok(())
+            },
+        )
         .unwrap();
         out
     }
@@ -1400,7 +1477,7 @@ mod tests {
         let mut clock = Clock::new();
         let err = i
             .interpret(
-                values::from_json(serde_json::json!({"k": "1"})),
+                Doc::Var(values::from_json(serde_json::json!({"k": "1"}))),
                 &clock.now().clone(),
                 &mut |_| Ok(()),
             )

@@ -12,6 +12,96 @@ use std::sync::Arc;
 /// A record or any value inside one.
 pub type Var = Rcvar;
 
+/// The header of a CSV file: names in order and the column of each name.
+#[derive(Debug)]
+pub struct CsvHeaders {
+    names: Vec<String>,
+    index: std::collections::HashMap<String, usize>,
+}
+
+impl CsvHeaders {
+    /// From the header row; a repeated name refers to its last column (as Python's `DictReader`).
+    pub fn new(names: Vec<String>) -> Self {
+        let index = names
+            .iter()
+            .enumerate()
+            .map(|(i, n)| (n.clone(), i))
+            .collect();
+        CsvHeaders { names, index }
+    }
+
+    /// Number of columns.
+    pub fn columns(&self) -> usize {
+        self.names.len()
+    }
+}
+
+/// A CSV row kept as read: fields become values only when an expression needs the whole record.
+#[derive(Debug)]
+pub struct CsvDoc {
+    headers: Arc<CsvHeaders>,
+    row: csv::StringRecord,
+    var: std::sync::OnceLock<Var>,
+}
+
+/// A document: a value, or a CSV row whose fields are read lazily (plain field names need no conversion).
+#[derive(Debug, Clone)]
+pub enum Doc {
+    /// Any value.
+    Var(Var),
+    /// A CSV row.
+    Csv(Arc<CsvDoc>),
+}
+
+impl Doc {
+    /// A CSV row under its header.
+    pub fn csv(headers: Arc<CsvHeaders>, row: csv::StringRecord) -> Doc {
+        Doc::Csv(Arc::new(CsvDoc {
+            headers,
+            row,
+            var: std::sync::OnceLock::new(),
+        }))
+    }
+
+    /// The whole document as a value (built once for a CSV row).
+    pub fn var(&self) -> Var {
+        match self {
+            Doc::Var(v) => v.clone(),
+            Doc::Csv(c) => c
+                .var
+                .get_or_init(|| {
+                    let mut m = BTreeMap::new();
+                    for (i, name) in c.headers.names.iter().enumerate() {
+                        // Missing trailing cells are null, as Python's DictReader gives None.
+                        let v = c.row.get(i).map_or_else(null, string);
+                        m.insert(name.clone(), v);
+                    }
+                    // Extra cells go to a list under Python's `None` key (spelled "None" here).
+                    if c.row.len() > c.headers.names.len() {
+                        let extra = c
+                            .row
+                            .iter()
+                            .skip(c.headers.names.len())
+                            .map(string)
+                            .collect();
+                        m.insert("None".to_string(), Arc::new(Variable::Array(extra)));
+                    }
+                    Arc::new(Variable::Object(m))
+                })
+                .clone(),
+        }
+    }
+
+    /// A CSV cell by column name: `Some(None)` for a missing trailing cell; `None` when this is not a CSV
+    /// row or the column does not exist.
+    fn csv_field(&self, name: &str) -> Option<Option<&str>> {
+        match self {
+            Doc::Csv(c) => c.headers.index.get(name).map(|&i| c.row.get(i)),
+            Doc::Var(_) => None,
+        }
+    }
+}
+
 /// The null value.
 pub fn null() -> Var {
     thread_local! {
@@ -301,10 +391,96 @@ pub fn parse_flags(node: &YamlNode, file: &str, what: &str) -> Result<Flags, Loa
 // ---------------------------------------------------------------------------------------------------------
 // Providers
 
+/// `avg` as Python's jmespath: null for an empty array (the crate's builtin fails on it).
+struct Avg(jmespath::functions::AvgFn);
+
+impl jmespath::functions::Function for Avg {
+    fn evaluate(&self, args: &[Rcvar], ctx: &mut jmespath::Context<'_>) -> jmespath::SearchResult {
+        if args.len() == 1 && args[0].as_array().is_some_and(|a| a.is_empty()) {
+            return Ok(null());
+        }
+        self.0.evaluate(args, ctx)
+    }
+}
+
+/// `abs`, `ceil` and `floor` with Python's result types: `ceil`/`floor` give integers (`math.ceil`), `abs`
+/// keeps an integer an integer (the crate's builtins return floats).
+struct IntegralResult {
+    inner: Box<dyn jmespath::functions::Function>,
+    always: bool,
+}
+
+impl jmespath::functions::Function for IntegralResult {
+    fn evaluate(&self, args: &[Rcvar], ctx: &mut jmespath::Context<'_>) -> jmespath::SearchResult {
+        let int_arg = args
+            .first()
+            .is_some_and(|a| matches!(&**a, Variable::Number(n) if n.is_i64() || n.is_u64()));
+        let out = self.inner.evaluate(args, ctx)?;
+        if (self.always || int_arg)
+            && let Variable::Number(n) = &*out
+            && let Some(f) = n.as_f64()
+            && f.is_finite()
+            && f.fract() == 0.0
+            && f.abs() < 9.0e15
+        {
+            return Ok(Arc::new(Variable::Number((f as i64).into())));
+        }
+        Ok(out)
+    }
+}
+
+/// `sum` as Python's: integers add up to an integer (the crate's builtin always gives a float).
+struct Sum(jmespath::functions::SumFn);
+
+impl jmespath::functions::Function for Sum {
+    fn evaluate(&self, args: &[Rcvar], ctx: &mut jmespath::Context<'_>) -> jmespath::SearchResult {
+        if let Some(items) = args.first().and_then(|a| a.as_array()) {
+            let mut total: i64 = 0;
+            let all_int = items.iter().all(|v| match &**v {
+                Variable::Number(n) => n
+                    .as_i64()
+                    .and_then(|i| total.checked_add(i))
+                    .map(|t| total = t)
+                    .is_some(),
+                _ => false,
+            });
+            if all_int && args.len() == 1 {
+                return Ok(Arc::new(Variable::Number(total.into())));
+            }
+        }
+        self.0.evaluate(args, ctx)
+    }
+}
+
+/// The JMESPath runtime: the builtin functions, with `avg`, `sum`, `abs`, `ceil`, `floor` giving Python's
+/// results.
+static RUNTIME: std::sync::LazyLock<jmespath::Runtime> = std::sync::LazyLock::new(|| {
+    let mut r = jmespath::Runtime::new();
+    r.register_builtin_functions();
+    r.register_function("avg", Box::new(Avg(jmespath::functions::AvgFn::new())));
+    r.register_function("sum", Box::new(Sum(jmespath::functions::SumFn::new())));
+    let integral = |inner: Box<dyn jmespath::functions::Function>, always| {
+        Box::new(IntegralResult { inner, always })
+    };
+    r.register_function(
+        "abs",
+        integral(Box::new(jmespath::functions::AbsFn::new()), false),
+    );
+    r.register_function(
+        "ceil",
+        integral(Box::new(jmespath::functions::CeilFn::new()), true),
+    );
+    r.register_function(
+        "floor",
+        integral(Box::new(jmespath::functions::FloorFn::new()), true),
+    );
+    r
+});
+
 /// A compiled JMESPath expression, with the plain-field fast path.
 pub struct JmesPath {
     expr: jmespath::Expression<'static>,
-    /// Set when the expression is only letters: evaluated as a map lookup (as Python does).
+    /// Set when the expression is a bare field name: evaluated as a map lookup.
     field: Option<String>,
 }
 
@@ -317,11 +493,21 @@ impl std::fmt::Debug for JmesPath {
 impl JmesPath {
     /// Compiles `src`.
     pub fn compile(src: &str) -> Result<Self, String> {
-        let expr = jmespath::DEFAULT_RUNTIME
-            .compile(src)
-            .map_err(|e| e.to_string())?;
-        let field =
-            (!src.is_empty() && src.chars().all(char::is_alphabetic)).then(|| src.to_string());
+        let expr = RUNTIME.compile(src).map_err(|e| e.to_string())?;
+        // A bare identifier (`name`, `iso_country`) is a plain field lookup in JMESPath: on a map it gives
+        // the same result as the interpreter, without building the record as a value. (Python takes this
+        // shortcut for all-letter names only; the results are the same for maps.)
+        let is_identifier = src
+            .trim()
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+            && src
+                .trim()
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_');
+        let all_letters = !src.is_empty() && src.chars().all(char::is_alphabetic);
+        let field = (is_identifier || all_letters).then(|| src.trim().to_string());
         Ok(JmesPath { expr, field })
     }
 
@@ -331,14 +517,25 @@ impl JmesPath {
     }
 
     /// Evaluates against a document.
-    pub fn search(&self, doc: &Var) -> Result<Var, String> {
-        if let Some(field) = &self.field
-            && let Variable::Object(map) = &**doc
-        {
-            return Ok(map.get(field).cloned().unwrap_or_else(null));
+    pub fn search(&self, doc: &Doc) -> Result<Var, String> {
+        if let Some(field) = &self.field {
+            match doc {
+                Doc::Var(v) => {
+                    if let Variable::Object(map) = &**v {
+                        return Ok(map.get(field).cloned().unwrap_or_else(null));
+                    }
+                }
+                Doc::Csv(c) => {
+                    return Ok(match c.headers.index.get(field) {
+                        Some(&i) => c.row.get(i).map_or_else(null, string),
+                        None => null(),
+                    });
+                }
+            }
         }
-        let mut ctx = jmespath::Context::new(self.expr.as_str(), &jmespath::DEFAULT_RUNTIME);
-        jmespath::interpret(doc, self.expr.as_ast(), &mut ctx).map_err(|e| e.to_string())
+        let var = doc.var();
+        let mut ctx = jmespath::Context::new(self.expr.as_str(), &RUNTIME);
+        jmespath::interpret(&var, self.expr.as_ast(), &mut ctx).map_err(|e| e.to_string())
     }
 }
 
@@ -419,7 +616,7 @@ pub enum Provider {
 /// What providers read: the document and the record's variables.
 pub struct EvalCtx<'a> {
     /// The current document (record or iterated item).
-    pub document: &'a Var,
+    pub document: &'a Doc,
     /// Variables set by `variables` interpretations.
     pub variables: &'a BTreeMap<String, Var>,
 }
@@ -642,7 +839,7 @@ impl Provider {
         format!(
             "Given {}. Failed on input: {}: {e}",
             self.describe(),
-            py_repr(ctx.document)
+            py_repr(&ctx.document.var())
         )
     }
 
@@ -755,6 +952,25 @@ impl Provider {
                 .collect(),
             Provider::Mapping => Ok(Vec::new()),
         }
+    }
+
+    /// The single value as a Bolt value with `norm` applied; a plain field of a CSV row goes straight from
+    /// the row to the Bolt string (one allocation).
+    pub fn single_bolt(
+        &self,
+        ctx: &EvalCtx<'_>,
+        norm: &Normalizers,
+    ) -> Result<bolt::Value, String> {
+        if let Provider::JmesPath(j) = self
+            && let Some(field) = &j.field
+            && let Some(cell) = ctx.document.csv_field(field)
+        {
+            return Ok(cell.map_or(bolt::Value::Null, |s| {
+                bolt::Value::String(norm.apply_str(s))
+            }));
+        }
+        let v = self.single(ctx)?;
+        Ok(to_bolt(&v, norm))
     }
 
     fn regex_one(
@@ -1003,8 +1219,8 @@ mod tests {
         Provider::from_yaml(&node, "t.yaml").unwrap()
     }
 
-    fn doc(j: serde_json::Value) -> Var {
-        from_json(j)
+    fn doc(j: serde_json::Value) -> Doc {
+        Doc::Var(from_json(j))
     }
 
     #[test]
@@ -1150,5 +1366,68 @@ mod tests {
         )
         .unwrap();
         assert_eq!(n.apply_str("ABC..."), "abc");
+    }
+}
+
+#[cfg(test)]
+mod proptests {
+    use super::*;
+    use crate::project::yaml::load_str;
+    use proptest::prelude::*;
+
+    fn flag_strategy() -> impl Strategy<Value = Vec<(String, bool)>> {
+        proptest::collection::vec(
+            (
+                prop_oneof![
+                    Just("do_lowercase_strings"),
+                    Just("do_uppercase_strings"),
+                    Just("do_trim_whitespace"),
+                    Just("do_remove_trailing_dots")
+                ]
+                .prop_map(str::to_string),
+                any::<bool>(),
+            ),
+            0..4,
+        )
+    }
+
+    proptest! {
+        /// Normalizers only touch strings and are idempotent; trimming and dot removal leave no such edge.
+        #[test]
+        fn normalizers_are_idempotent(s in "\\PC{0,30}", flags in flag_strategy()) {
+            let n = Normalizers::from_flags(&[], &flags).unwrap();
+            let once = n.apply_str(&s);
+            // Applying the same list again changes nothing for lower/upper/trim/dots in any order... except
+            // that trimming can expose dots and dot removal can expose spaces: apply to a fixed point first.
+            let mut fixed = once.clone();
+            for _ in 0..4 { fixed = n.apply_str(&fixed); }
+            prop_assert_eq!(n.apply_str(&fixed), fixed.clone());
+            if n.0.contains(&Normalizer::Trim) && n.0.last() == Some(&Normalizer::Trim) {
+                prop_assert_eq!(once.trim(), once.as_str());
+            }
+            if n.0.last() == Some(&Normalizer::RemoveTrailingDots) {
+                prop_assert!(!once.ends_with('.'));
+            }
+            let number = Arc::new(Variable::Number(3.into()));
+            prop_assert_eq!(n.apply(number.clone()), number);
+        }
+
+        /// `!jmespath` single value is the first of its many values for lists, and the value itself otherwise.
+        #[test]
+        fn jmespath_single_is_first_of_many(items in proptest::collection::vec("[a-z]{0,5}", 0..5), scalar in "[a-z]{0,5}") {
+            let d = Doc::Var(from_json(serde_json::json!({"l": items, "s": scalar})));
+            let vars = BTreeMap::new();
+            let ctx = EvalCtx { document: &d, variables: &vars };
+            let p = Provider::from_yaml(&load_str("!jmespath l", "t.yaml").unwrap(), "t.yaml").unwrap();
+            let many = p.many(&ctx).unwrap();
+            prop_assert_eq!(many.len(), items.len());
+            let single = p.single(&ctx).unwrap();
+            match many.first() {
+                Some(first) => prop_assert_eq!(&single, first),
+                None => prop_assert!(single.is_null()),
+            }
+            let p = Provider::from_yaml(&load_str("!jmespath s", "t.yaml").unwrap(), "t.yaml").unwrap();
+            prop_assert_eq!(p.many(&ctx).unwrap(), vec![p.single(&ctx).unwrap()]);
+        }
     }
 }

@@ -1,11 +1,12 @@
 //! `nodestream migrations make|run|show|squash` (spec §5.3).
 
 use super::driver::BoltDb;
+use super::file;
 use super::graph::{Migration, MigrationGraph};
 use super::neo4j::Migrator;
 use super::schema::{self, Questions, Schema};
-use super::target::Targets;
-use super::{file, infer};
+use super::target;
+use crate::project::Project;
 use anyhow::Context as _;
 use clap::{Args, Subcommand};
 use std::collections::BTreeMap;
@@ -35,12 +36,15 @@ pub enum MigrationsCommand {
     Squash(SquashArgs),
 }
 
-/// The project file option every command takes.
+/// The options every migrations command takes.
 #[derive(Debug, Args)]
 pub struct ProjectArg {
     /// The project file (nodestream.yaml).
     #[arg(short = 'p', long = "project", default_value = "nodestream.yaml")]
     pub project: PathBuf,
+    /// Ask nothing (Python's global option; `make` then answers "no" to rename questions).
+    #[arg(short = 'n', long = "no-interaction")]
+    pub no_interaction: bool,
 }
 
 /// `migrations make`
@@ -51,9 +55,6 @@ pub struct MakeArgs {
     /// Don't generate the migration file, just output the detected changes.
     #[arg(long)]
     dry_run: bool,
-    /// Answer "no" to every rename question.
-    #[arg(short = 'n', long = "no-interaction")]
-    no_interaction: bool,
 }
 
 /// `migrations run`
@@ -149,6 +150,30 @@ fn describe(out: &mut impl std::io::Write, heading: &str, m: &Migration) -> std:
     Ok(())
 }
 
+/// The project's inferred schema (spec §6.3), as the diff sees it.
+fn project_schema(project: &Project) -> anyhow::Result<Schema> {
+    let inferred = crate::schema::infer_project(project, &[])?;
+    let mut out = Schema::default();
+    for t in inferred.types.values() {
+        let mut ty = schema::TypeSchema::default();
+        for (name, meta) in &t.properties {
+            ty.add_property(
+                name,
+                schema::PropertyMeta {
+                    is_key: meta.is_key,
+                    is_indexed: meta.is_indexed,
+                },
+            );
+        }
+        let map = match t.kind {
+            crate::schema::ObjectKind::Node => &mut out.nodes,
+            crate::schema::ObjectKind::Relationship => &mut out.relationships,
+        };
+        map.insert(t.name.clone(), ty);
+    }
+    Ok(out)
+}
+
 /// The migration `make` would write, or `None` without changes.
 pub fn detect_changes(
     graph: &MigrationGraph,
@@ -176,10 +201,10 @@ pub fn detect_changes(
 
 fn make(a: MakeArgs) -> anyhow::Result<ExitCode> {
     let (dir, graph) = load_graph(&a.project.project)?;
-    let project = infer::project_schema(&a.project.project)?;
+    let project = project_schema(&Project::load(&a.project.project)?)?;
     let mut no = schema::AlwaysNo;
     let mut term = Terminal;
-    let q: &mut dyn Questions = if a.no_interaction || !std::io::stdin().is_terminal() {
+    let q: &mut dyn Questions = if a.project.no_interaction || !std::io::stdin().is_terminal() {
         &mut no
     } else {
         &mut term
@@ -216,9 +241,9 @@ fn squash(a: SquashArgs) -> anyhow::Result<ExitCode> {
 }
 
 async fn run_migrations(a: RunArgs) -> anyhow::Result<ExitCode> {
-    let targets = Targets::load(&a.project.project)?;
+    let project = Project::load(&a.project.project)?;
     let names = if a.all_targets {
-        targets.names()
+        target::names(&project)
     } else {
         a.target.clone()
     };
@@ -231,7 +256,7 @@ async fn run_migrations(a: RunArgs) -> anyhow::Result<ExitCode> {
         .context("--lock-timeout must be a non-negative number of seconds")?;
     let console = !a.json && std::io::stdout().is_terminal();
     for name in names {
-        let target = targets.get(&name)?;
+        let target = target::target(&project, &name)?;
         let db = BoltDb::connect(&target)
             .await
             .with_context(|| format!("target {name}"))?;
@@ -283,7 +308,6 @@ fn warn_unknown(
         .collect();
     unknown.sort();
     for name in unknown {
-        tracing::warn!(target_name = target, migration = %name, "recorded migration not in the project");
         eprintln!(
             "warning: migration '{name}' is recorded on target {target} but is not among the project's migrations; ignoring it"
         );
@@ -327,9 +351,9 @@ pub fn table(headers: &[String], rows: &[Vec<String>]) -> String {
 }
 
 async fn show(a: ShowArgs) -> anyhow::Result<ExitCode> {
-    let targets = Targets::load(&a.project.project)?;
+    let project = Project::load(&a.project.project)?;
     let mut names = if a.target.is_empty() {
-        targets.names()
+        target::names(&project)
     } else {
         a.target.clone()
     };
@@ -339,7 +363,7 @@ async fn show(a: ShowArgs) -> anyhow::Result<ExitCode> {
     let mut applied: BTreeMap<&str, Vec<bool>> =
         graph.all().map(|m| (m.name.as_str(), Vec::new())).collect();
     for name in &names {
-        let target = targets.get(name)?;
+        let target = target::target(&project, name)?;
         let db = BoltDb::connect(&target)
             .await
             .with_context(|| format!("target {name}"))?;

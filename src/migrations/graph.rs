@@ -95,6 +95,7 @@ impl MigrationGraph {
     }
 
     /// Whether there are no migrations.
+    #[cfg(test)]
     pub fn is_empty(&self) -> bool {
         self.by_name.is_empty()
     }

@@ -1,11 +1,9 @@
 //! Migrations: files, the migration graph, schema diff and execution on Neo4j (spec §6).
-#![allow(dead_code)] // Parts are wired to the CLI as the project loader and schema inference land.
 
 pub mod cli;
 pub mod driver;
 pub mod file;
 pub mod graph;
-pub mod infer;
 pub mod neo4j;
 pub mod operation;
 pub mod schema;

@@ -195,6 +195,8 @@ const CONSTRAINT_PROPERTIES: &str =
     "SHOW CONSTRAINTS YIELD name, properties WHERE name = $constraint_name RETURN properties";
 const INDEXED_PROPERTIES: &str = "SHOW INDEXES YIELD properties, entityType, labelsOrTypes, owningConstraint WHERE entityType = $entity_type and labelsOrTypes = [$object_type] and owningConstraint is null RETURN properties";
 
+const INDEXED_PROPERTIES_4_4: &str = "SHOW INDEXES YIELD properties, entityType, labelsOrTypes, uniqueness WHERE entityType = $entity_type and labelsOrTypes = [$object_type] and uniqueness = 'NONUNIQUE' RETURN properties";
+
 fn strings(value: &bolt::Value) -> impl Iterator<Item = String> + '_ {
     let items: &[bolt::Value] = match value {
         bolt::Value::List(items) => items,
@@ -242,13 +244,19 @@ impl<'a, C: Cypher> Executor<'a, C> {
         entity: &str,
         object_type: &str,
     ) -> Result<NameSet, CypherError> {
-        let rows = self
-            .run(
-                Statement::new(INDEXED_PROPERTIES)
-                    .param("entity_type", bolt::Value::String(entity.to_owned()))
-                    .param("object_type", bolt::Value::String(object_type.to_owned())),
-            )
-            .await?;
+        let query = |text: &str| {
+            Statement::new(text)
+                .param("entity_type", bolt::Value::String(entity.to_owned()))
+                .param("object_type", bolt::Value::String(object_type.to_owned()))
+        };
+        let rows = match self.run(query(INDEXED_PROPERTIES)).await {
+            // Neo4j 4.4 has no `owningConstraint` column (the plugin fails there); its constraint-backed
+            // indexes are the UNIQUE ones.
+            Err(e) if e.message.contains("owningConstraint") => {
+                self.run(query(INDEXED_PROPERTIES_4_4)).await?
+            }
+            other => other?,
+        };
         Ok(rows
             .iter()
             .filter_map(|r| r.first())
@@ -652,7 +660,12 @@ impl<'a, C: Cypher> Migrator<'a, C> {
                     if waited >= self.lock_timeout {
                         return Err(RunError::LockHeld { waited });
                     }
-                    tracing::info!("waiting for the migration lock held by another run");
+                    if pause == Duration::from_millis(50) {
+                        tracing::warn!(
+                            "another `migrations run` holds the migration lock; waiting up to {:?}",
+                            self.lock_timeout
+                        );
+                    }
                     tokio::time::sleep(pause.min(self.lock_timeout.saturating_sub(waited))).await;
                     pause = (pause * 2).min(Duration::from_secs(2));
                 }
@@ -774,7 +787,9 @@ impl<'a, C: Cypher> Migrator<'a, C> {
                 m.replaces
                     .iter()
                     .map(String::as_str)
-                    .filter(|r| !now_completed.contains(*r)),
+                    // Only names the project still has: Python crashes on recorded names it lacks,
+                    // and projects often delete the files a squash replaced.
+                    .filter(|r| !now_completed.contains(*r) && graph.get(r).is_some()),
             );
             let ran = self.execute_migration(m, &names).await?;
             now_completed.extend(names.iter().map(|n| n.to_string()));
@@ -820,6 +835,8 @@ mod tests {
         indexed: Vec<&'static str>,
         fail_on: Option<&'static str>,
         lock_taken: RefCell<bool>,
+        /// Answer like Neo4j 4.4, which has no `owningConstraint` column.
+        neo4j_4_4: bool,
     }
 
     fn list(items: &[&str]) -> bolt::Value {
@@ -834,6 +851,12 @@ mod tests {
     impl Cypher for Recorder {
         async fn run(&self, s: Statement) -> Result<Vec<Vec<bolt::Value>>, CypherError> {
             self.log.borrow_mut().push(s.clone());
+            if self.neo4j_4_4 && s.text == INDEXED_PROPERTIES {
+                return Err(CypherError {
+                    code: Some("Neo.ClientError.Statement.SyntaxError".into()),
+                    message: "Variable `owningConstraint` not defined".into(),
+                });
+            }
             if self.fail_on.is_some_and(|f| s.text.contains(f)) {
                 return Err(CypherError {
                     code: Some("Neo.ClientError.Statement.SyntaxError".into()),
@@ -1281,6 +1304,25 @@ mod tests {
         }
     }
 
+    #[test]
+    fn on_neo4j_4_4_additional_indexes_are_found_by_uniqueness() {
+        let r = Recorder {
+            indexed: vec!["name"],
+            neo4j_4_4: true,
+            ..Default::default()
+        };
+        let op = Operation::DropNodeType { name: "T".into() };
+        block_on(Executor::new(&r, Options::default()).execute(&op)).unwrap();
+        assert_eq!(
+            texts(&r)[1..4],
+            [
+                INDEXED_PROPERTIES,
+                INDEXED_PROPERTIES_4_4,
+                "DROP INDEX T_name_additional_index IF EXISTS"
+            ]
+        );
+    }
+
     fn migration(name: &str, ops: Vec<Operation>, deps: &[&str], replaces: &[&str]) -> Migration {
         Migration {
             name: name.into(),
@@ -1372,6 +1414,27 @@ mod tests {
                 >= 2,
             "retried"
         );
+    }
+
+    #[test]
+    fn squash_whose_replaced_files_are_gone_records_only_itself() {
+        let r = Recorder::default();
+        let g = MigrationGraph::new([
+            migration("s", vec![], &[], &["a", "b"]),
+            migration("c", vec![], &[], &[]),
+        ])
+        .unwrap();
+        let executed =
+            block_on(Migrator::new(&r, Options::default()).run_pending(&g, |_| {})).unwrap();
+        assert_eq!(executed, ["c", "s"]);
+        let recorded: Vec<_> = r
+            .log
+            .borrow()
+            .iter()
+            .filter(|s| s.text.starts_with("MERGE"))
+            .map(|s| s.params[0].1.clone())
+            .collect();
+        assert_eq!(recorded, ["c", "s"].map(|n| bolt::Value::String(n.into())));
     }
 
     #[test]

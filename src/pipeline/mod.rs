@@ -10,7 +10,7 @@ pub mod run;
 pub mod sink;
 pub mod steps;
 
-use crate::interpreter::values::Var;
+use crate::interpreter::values::Doc;
 use crate::interpreter::{Clock, Interpreter};
 use crate::model::Ingestible;
 use crate::project::yaml::{self, YamlNode};
@@ -33,6 +33,8 @@ pub enum Step {
     Transformer(Transformer),
     /// An explicit `GraphDatabaseWriter` step (becomes a sink).
     Writer(ResolvedTarget),
+    /// `PassStep`: passes records through.
+    Pass,
 }
 
 /// A pipeline file loaded for one run.
@@ -58,93 +60,69 @@ pub struct LoadOptions {
 /// A step kind by its Python `implementation` string (spec §2.1).
 fn classify(implementation: &str) -> Option<&'static str> {
     let (module, class) = implementation.split_once(':')?;
-    let ok = |mods: &[&str]| mods.contains(&module);
-    Some(match class {
-        "FileExtractor"
-            if ok(&[
-                "nodestream.pipeline.extractors",
-                "nodestream.pipeline.extractors.files",
-                "nodestream.pipeline",
-            ]) =>
-        {
-            "FileExtractor"
-        }
-        "IterableExtractor"
-            if ok(&[
-                "nodestream.pipeline",
-                "nodestream.pipeline.extractors",
-                "nodestream.pipeline.extractors.iterable",
-            ]) =>
-        {
-            "IterableExtractor"
-        }
-        "TimeToLiveConfigurationExtractor"
-            if ok(&[
-                "nodestream.pipeline.extractors",
-                "nodestream.pipeline.extractors.ttls",
-                "nodestream.pipeline",
-            ]) =>
-        {
-            "TimeToLiveConfigurationExtractor"
-        }
-        "Neo4jExtractor"
-            if ok(&[
-                "nodestream_plugin_neo4j.extractor",
-                "nodestream_plugin_neo4j",
-            ]) =>
-        {
-            "Neo4jExtractor"
-        }
-        "Interpreter"
-            if ok(&[
-                "nodestream.interpreting",
-                "nodestream.interpreting.interpreter",
-            ]) =>
-        {
-            "Interpreter"
-        }
+    // The modules that export each class in Python Nodestream 0.16.
+    let modules: &[&str] = match class {
+        "FileExtractor" => &[
+            "nodestream.pipeline.extractors",
+            "nodestream.pipeline.extractors.files",
+        ],
+        "IterableExtractor" => &[
+            "nodestream.pipeline",
+            "nodestream.pipeline.extractors",
+            "nodestream.pipeline.extractors.iterable",
+        ],
+        "TimeToLiveConfigurationExtractor" => &[
+            "nodestream.pipeline.extractors",
+            "nodestream.pipeline.extractors.ttls",
+        ],
+        "Neo4jExtractor" => &[
+            "nodestream_plugin_neo4j.extractor",
+            "nodestream_plugin_neo4j",
+        ],
+        "Interpreter" => &[
+            "nodestream.interpreting",
+            "nodestream.interpreting.interpreter",
+        ],
         "ValuesMatchPossibilitiesFilter"
         | "ExcludeWhenValuesMatchPossibilities"
-        | "ValueMatchesRegexFilter"
-            if ok(&["nodestream.pipeline.filters", "nodestream.pipeline"]) =>
-        {
-            match class {
-                "ValuesMatchPossibilitiesFilter" => "ValuesMatchPossibilitiesFilter",
-                "ExcludeWhenValuesMatchPossibilities" => "ExcludeWhenValuesMatchPossibilities",
-                _ => "ValueMatchesRegexFilter",
-            }
-        }
-        "ValueProjection"
-            if ok(&[
-                "nodestream.pipeline.transformers",
-                "nodestream.pipeline.transformers.value_projection",
-                "nodestream.pipeline",
-            ]) =>
-        {
-            "ValueProjection"
-        }
-        "ExpandJsonField"
-            if ok(&[
-                "nodestream.pipeline.transformers",
-                "nodestream.pipeline.transformers.expand_json_field",
-                "nodestream.pipeline",
-            ]) =>
-        {
-            "ExpandJsonField"
-        }
-        "SwitchTransformer"
-            if ok(&[
-                "nodestream.pipeline.transformers",
-                "nodestream.pipeline.transformers.switch",
-                "nodestream.pipeline",
-            ]) =>
-        {
-            "SwitchTransformer"
-        }
-        "GraphDatabaseWriter" if ok(&["nodestream.databases", "nodestream.databases.writer"]) => {
-            "GraphDatabaseWriter"
-        }
+        | "ValueMatchesRegexFilter" => &["nodestream.pipeline.filters", "nodestream.pipeline"],
+        "ValueProjection" => &[
+            "nodestream.pipeline.transformers",
+            "nodestream.pipeline.transformers.value_projection",
+        ],
+        "ExpandJsonField" => &[
+            "nodestream.pipeline.transformers",
+            "nodestream.pipeline.transformers.expand_json_field",
+        ],
+        "SwitchTransformer" => &[
+            "nodestream.pipeline.transformers",
+            "nodestream.pipeline.transformers.transformer",
+        ],
+        "PassStep" => &[
+            "nodestream.pipeline",
+            "nodestream.pipeline.step",
+            "nodestream.pipeline.filters",
+        ],
+        "GraphDatabaseWriter" => &["nodestream.databases", "nodestream.databases.writer"],
         _ => return None,
+    };
+    if !modules.contains(&module) {
+        return None;
+    }
+    Some(match class {
+        "FileExtractor" => "FileExtractor",
+        "IterableExtractor" => "IterableExtractor",
+        "TimeToLiveConfigurationExtractor" => "TimeToLiveConfigurationExtractor",
+        "Neo4jExtractor" => "Neo4jExtractor",
+        "Interpreter" => "Interpreter",
+        "ValuesMatchPossibilitiesFilter" => "ValuesMatchPossibilitiesFilter",
+        "ExcludeWhenValuesMatchPossibilities" => "ExcludeWhenValuesMatchPossibilities",
+        "ValueMatchesRegexFilter" => "ValueMatchesRegexFilter",
+        "ValueProjection" => "ValueProjection",
+        "ExpandJsonField" => "ExpandJsonField",
+        "SwitchTransformer" => "SwitchTransformer",
+        "PassStep" => "PassStep",
+        _ => "GraphDatabaseWriter",
     })
 }
 
@@ -153,7 +131,7 @@ fn unsupported(file: &str, node: &YamlNode, index: usize, implementation: &str) 
         file,
         node,
         format!(
-            "step {index}: implementation `{implementation}` is not supported (Python classes cannot run here; supported: FileExtractor, IterableExtractor, TimeToLiveConfigurationExtractor, Neo4jExtractor, Interpreter, ValuesMatchPossibilitiesFilter, ExcludeWhenValuesMatchPossibilities, ValueMatchesRegexFilter, ValueProjection, ExpandJsonField, SwitchTransformer, GraphDatabaseWriter)"
+            "step {index}: implementation `{implementation}` is not supported (Python classes cannot run here; supported: FileExtractor, IterableExtractor, TimeToLiveConfigurationExtractor, Neo4jExtractor, Interpreter, ValuesMatchPossibilitiesFilter, ExcludeWhenValuesMatchPossibilities, ValueMatchesRegexFilter, ValueProjection, ExpandJsonField, SwitchTransformer, PassStep, GraphDatabaseWriter)"
         ),
     )
 }
@@ -283,6 +261,15 @@ pub fn load_pipeline(
             "SwitchTransformer" => {
                 Step::Transformer(switch_transformer(&args, &file).map_err(wrap)?)
             }
+            "PassStep" => {
+                check_keys(
+                    &args,
+                    &file,
+                    &format!("step {index} (PassStep) arguments"),
+                    &[],
+                )?;
+                Step::Pass
+            }
             "GraphDatabaseWriter" => {
                 if args.get("database").is_none() {
                     return Err(LoadError::at(
@@ -341,7 +328,7 @@ fn switch_transformer(args: &YamlNode, file: &str) -> Result<Transformer, LoadEr
 #[allow(clippy::large_enum_variant)] // Boxing would add an allocation per record.
 pub enum Record {
     /// Data.
-    Data(Var),
+    Data(Doc),
     /// Something for the writers.
     Item(Ingestible),
 }
@@ -369,9 +356,9 @@ pub fn push(
         });
     };
     match (first, rec) {
-        // Extractors ignore their input (they emit in `finish_steps`); writers are sinks, not steps here.
-        (Step::Extractor(_), _) => Ok(()),
-        (Step::Writer(_), rec) => push(rest, clock, rec, out),
+        // A later extractor passes its input through (Python's default `process_record`) and emits its own
+        // records once its input ends (`finish_steps`); writers are sinks, not steps here.
+        (Step::Extractor(_) | Step::Writer(_) | Step::Pass, rec) => push(rest, clock, rec, out),
         (_, Record::Item(i)) => push(rest, clock, Record::Item(i), out),
         (Step::Interpreter(interp), Record::Data(d)) => {
             let now = clock.now().clone();

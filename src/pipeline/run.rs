@@ -70,7 +70,11 @@ pub async fn run_pipeline(
     let chunk = CHUNK.min(opts.step_outbox_size.max(1));
     let capacity = (opts.step_outbox_size / chunk).max(1);
     let steps: Arc<Vec<Step>> = Arc::new(pipeline.steps);
-    let (tx_out, mut rx_out) = tokio::sync::mpsc::channel::<Vec<Output>>(capacity);
+    // Each message: records the null sinks discarded on the producing thread, then items for the sinks.
+    let (tx_out, mut rx_out) = tokio::sync::mpsc::channel::<(u64, Vec<Output>)>(capacity);
+    // With only `null` targets the items are dropped where they were built: freeing memory on the thread
+    // that allocated it is much cheaper than shipping it to the async side to be dropped there.
+    let discard = sinks.iter().all(Sink::discards);
 
     let proc_steps = Arc::clone(&steps);
     let processing = std::thread::Builder::new()
@@ -78,12 +82,22 @@ pub async fn run_pipeline(
         .spawn(move || -> anyhow::Result<()> {
             let mut clock = Clock::new();
             let mut buf: Vec<Output> = Vec::with_capacity(chunk);
+            let mut dropped: u64 = 0;
             let tx = tx_out;
             let mut out = |o: Output| -> anyhow::Result<()> {
+                if discard {
+                    drop(o);
+                    dropped += 1;
+                    if dropped >= chunk as u64 {
+                        tx.blocking_send((std::mem::take(&mut dropped), Vec::new()))
+                            .map_err(|_| Closed)?;
+                    }
+                    return Ok(());
+                }
                 buf.push(o);
                 if buf.len() >= chunk {
                     let full = std::mem::replace(&mut buf, Vec::with_capacity(chunk));
-                    tx.blocking_send(full).map_err(|_| Closed)?;
+                    tx.blocking_send((0, full)).map_err(|_| Closed)?;
                 }
                 Ok(())
             };
@@ -138,8 +152,8 @@ pub async fn run_pipeline(
                 finish_steps(&proc_steps, 0, &mut clock, &mut out)
             };
             result?;
-            if !buf.is_empty() {
-                tx.blocking_send(buf).map_err(|_| Closed)?;
+            if !buf.is_empty() || dropped > 0 {
+                tx.blocking_send((dropped, buf)).map_err(|_| Closed)?;
             }
             Ok(())
         })?;
@@ -164,28 +178,50 @@ pub async fn run_pipeline(
     let mut stats = vec![SinkStats::default(); sinks.len()];
     let mut sink_error: Option<anyhow::Error> = None;
     let freq = opts.reporting_frequency.max(1);
-    'recv: while let Some(batch) = rx_out.recv().await {
+    let mut last_reported: u64 = 0;
+    let mut report = |records: u64| {
+        let elapsed = start.elapsed().as_secs_f64();
+        let rate = if elapsed > 0.0 {
+            records as f64 / elapsed
+        } else {
+            0.0
+        };
+        if opts.json {
+            json_log(
+                "INFO",
+                &name,
+                &opts.scope,
+                "Processing Record",
+                serde_json::json!({"index": records, "elapsed_seconds": elapsed, "records_per_second": rate}),
+            );
+            // Python drains accumulating metrics at each report: `records` is the count since the last one.
+            json_log(
+                "INFO",
+                &name,
+                &opts.scope,
+                "Metrics Report",
+                serde_json::json!({"records": records - last_reported}),
+            );
+            last_reported = records;
+        } else if let Some(b) = &bar {
+            b.set_message(format!(
+                "Record {records}  elapsed {elapsed:.1}s  {rate:.0} rec/s"
+            ));
+        }
+    };
+    'recv: while let Some((discarded, batch)) = rx_out.recv().await {
+        if discarded > 0 {
+            // Every record index that is a multiple of the frequency in this block reports, as Python does.
+            let mut index = records.div_ceil(freq) * freq;
+            while index < records + discarded {
+                report(index);
+                index += freq;
+            }
+            records += discarded;
+        }
         for o in batch {
             if records % freq == 0 {
-                let elapsed = start.elapsed().as_secs_f64();
-                let rate = if elapsed > 0.0 {
-                    records as f64 / elapsed
-                } else {
-                    0.0
-                };
-                if opts.json {
-                    json_log(
-                        "INFO",
-                        &name,
-                        &opts.scope,
-                        "Processing Record",
-                        serde_json::json!({"index": records, "elapsed_seconds": elapsed, "records_per_second": rate}),
-                    );
-                } else if let Some(b) = &bar {
-                    b.set_message(format!(
-                        "Record {records}  elapsed {elapsed:.1}s  {rate:.0} rec/s"
-                    ));
-                }
+                report(records);
             }
             records += 1;
             if let Output::Item(item) = o {
@@ -259,7 +295,11 @@ pub async fn run_pipeline(
             &name,
             &opts.scope,
             "Metrics Report",
-            serde_json::json!({"records": records, "records_per_second": records as f64 / elapsed.max(1e-9)}),
+            serde_json::json!({
+                "records": records - last_reported,
+                "records_total": records,
+                "records_per_second": records as f64 / elapsed.max(1e-9),
+            }),
         );
     }
     Ok(RunStats {

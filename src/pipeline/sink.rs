@@ -1,4 +1,4 @@
-//! Where interpreted records go: the `null` target, the dry run, and (once merged) the Neo4j writer.
+//! Where interpreted records go: the `null` target, the dry run and the Neo4j writer.
 
 use crate::model::{Ingestible, Node, NodeCreationRule, RelationshipCreationRule};
 use crate::project::ResolvedTarget;
@@ -47,6 +47,18 @@ impl Sink {
                 "target `{}`: unknown database `{other}` (expected neo4j or null)",
                 target.name
             ),
+        }
+    }
+
+    /// Whether this sink throws items away unseen (so they need not be sent to it).
+    pub fn discards(&self) -> bool {
+        matches!(self, Sink::Null { .. })
+    }
+
+    /// `--lenient-apoc-errors`: database-side batch failures are logged, not fatal.
+    pub fn set_lenient_apoc_errors(&mut self) {
+        if let Sink::Neo4j(w) = self {
+            w.set_lenient_apoc_errors(true);
         }
     }
 

@@ -1,6 +1,6 @@
 //! Filters and transformers (spec §2.4, §2.5).
 
-use crate::interpreter::values::{self, EvalCtx, Normalizers, Provider, Var, parse_flags};
+use crate::interpreter::values::{self, Doc, EvalCtx, Normalizers, Provider, Var, parse_flags};
 use crate::project::yaml::YamlNode;
 use crate::project::{LoadError, boolean, check_keys};
 use jmespath::Variable;
@@ -147,7 +147,7 @@ impl Filter {
     }
 
     /// Whether the record is kept.
-    pub fn keep(&self, record: &Var) -> Result<bool, String> {
+    pub fn keep(&self, record: &Doc) -> Result<bool, String> {
         let vars = BTreeMap::new();
         let ctx = EvalCtx {
             document: record,
@@ -303,8 +303,8 @@ impl Transformer {
     /// Transforms one record into zero or more.
     pub fn apply(
         &self,
-        record: Var,
-        out: &mut dyn FnMut(Var) -> anyhow::Result<()>,
+        record: Doc,
+        out: &mut dyn FnMut(Doc) -> anyhow::Result<()>,
     ) -> anyhow::Result<()> {
         let vars = BTreeMap::new();
         match self {
@@ -335,11 +335,11 @@ impl Transformer {
                             );
                         }
                     }
-                    out(Arc::new(Variable::Object(merged)))?;
+                    out(Doc::Var(Arc::new(Variable::Object(merged))))?;
                 }
                 Ok(())
             }
-            Transformer::ExpandJson { path } => out(expand(&record, path)),
+            Transformer::ExpandJson { path } => out(Doc::Var(expand(&record.var(), path))),
             Transformer::Switch {
                 switch_on,
                 cases,
@@ -390,8 +390,8 @@ mod tests {
     use super::*;
     use crate::project::yaml::load_str;
 
-    fn rec(j: serde_json::Value) -> Var {
-        values::from_json(j)
+    fn rec(j: serde_json::Value) -> Doc {
+        Doc::Var(values::from_json(j))
     }
 
     #[test]
@@ -424,7 +424,7 @@ mod tests {
         t.apply(
             rec(serde_json::json!({"owner": "o", "items": [{"a": 1}, {"a": 2}]})),
             &mut |v| {
-                out.push(values::to_json(&v));
+                out.push(values::to_json(&v.var()));
                 Ok(())
             },
         )
@@ -442,7 +442,7 @@ mod tests {
         t.apply(
             rec(serde_json::json!({"x": {"y": "{\"z\": 1}"}})),
             &mut |v| {
-                out.push(values::to_json(&v));
+                out.push(values::to_json(&v.var()));
                 Ok(())
             },
         )

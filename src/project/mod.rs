@@ -113,8 +113,6 @@ pub struct PipelineRef {
     pub targets: Vec<String>,
     /// Do not inherit the scope's targets.
     pub exclude_inherited_targets: bool,
-    /// Written as a plain string.
-    pub string_form: bool,
 }
 
 impl PipelineRef {
@@ -665,7 +663,6 @@ impl Project {
                 annotations: IndexMap::new(),
                 targets: Vec::new(),
                 exclude_inherited_targets: false,
-                string_form: true,
             });
         }
         let what = format!("{what}.pipelines[]");
@@ -703,7 +700,6 @@ impl Project {
             annotations: IndexMap::new(),
             targets: Vec::new(),
             exclude_inherited_targets: false,
-            string_form: false,
         };
         for (k, v) in entries {
             match k.key_text().as_str() {

@@ -1146,3 +1146,32 @@ mod tests {
         }
     }
 }
+
+#[cfg(test)]
+mod proptests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Any string written by the emitter reads back as the same string (quoting is always sufficient).
+        #[test]
+        fn emitted_strings_read_back(s in "\\PC{0,40}", key in "k_[a-z_]{1,12}") {
+            let doc = YamlNode::map([(key.clone(), YamlNode::set([s.clone()])), ("v".to_string(), YamlNode::string(s.clone()))]);
+            let text = emit(&doc, &EmitOptions { sort_keys: true });
+            let back = load_str(&text, "p.yaml").unwrap();
+            prop_assert_eq!(back.get("v").and_then(YamlNode::as_str), Some(s.as_str()), "{}", text);
+            let set = back.get(&key).unwrap();
+            prop_assert_eq!(set.tag.as_deref(), Some("!!set"));
+            prop_assert_eq!(set.as_map().unwrap()[0].0.as_str(), Some(s.as_str()));
+        }
+
+        /// Integers and floats written by the emitter read back with their type and value.
+        #[test]
+        fn emitted_numbers_read_back(i in any::<i64>(), f in -1e300f64..1e300) {
+            let doc = YamlNode::map([("i", YamlNode::int(i)), ("f", YamlNode::float(f))]);
+            let back = load_str(&emit(&doc, &EmitOptions::default()), "n.yaml").unwrap();
+            prop_assert_eq!(back.get("i").unwrap().as_scalar().unwrap().value.clone(), ScalarValue::Int(i));
+            prop_assert_eq!(back.get("f").unwrap().as_scalar().unwrap().value.clone(), ScalarValue::Float(f));
+        }
+    }
+}

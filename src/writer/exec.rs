@@ -188,6 +188,20 @@ impl RetryPolicy {
     }
 }
 
+/// Whether an error message (as APOC reports it: the text, without the status code) is lock contention.
+fn is_lock_message(m: &str) -> bool {
+    const MARKS: &[&str] = &[
+        "DeadlockDetected",
+        "eadlock",
+        "can't acquire",
+        "ForsetiClient",
+        "LockClient",
+        "Lock acquisition",
+        "LockAcquisitionTimeout",
+    ];
+    MARKS.iter().any(|k| m.contains(k))
+}
+
 /// The summary row of `apoc.periodic.iterate` (spec §4.9).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ApocSummary {
@@ -260,18 +274,11 @@ impl ApocSummary {
         self.failed_batches > 0 || !self.error_messages.is_empty() || self.was_terminated
     }
 
-    /// Whether every failure looks like lock contention (deadlock, lock timeout): replaying the whole bucket
-    /// is then safe for MERGE statements and likely to succeed.
-    pub fn only_lock_failures(&self) -> bool {
-        !self.was_terminated
-            && !self.error_messages.is_empty()
-            && self.error_messages.iter().all(|(m, _)| {
-                m.contains("DeadlockDetected")
-                    || m.contains("deadlock")
-                    || m.contains("LockClient")
-                    || m.contains("Lock acquisition")
-                    || m.contains("LockAcquisitionTimeout")
-            })
+    /// Whether the failures come from lock contention (deadlocks, lock timeouts; other messages of the same job,
+    /// such as "Unable to load NODE", are collateral of aborted transactions): replaying the whole bucket is
+    /// then safe for MERGE statements and likely to succeed.
+    pub fn lock_contention(&self) -> bool {
+        !self.was_terminated && self.error_messages.iter().any(|(m, _)| is_lock_message(m))
     }
 }
 
@@ -393,6 +400,6 @@ mod tests {
         };
         let s = ApocSummary::from_output(&out);
         assert_eq!((s.failed_batches, s.total, s.nodes_created), (2, 10, 5));
-        assert!(s.has_failures() && s.only_lock_failures());
+        assert!(s.has_failures() && s.lock_contention());
     }
 }

@@ -100,14 +100,46 @@ impl Db {
                 ));
             }
         }
-        for row in self.q("SHOW INDEXES YIELD name, labelsOrTypes, owningConstraint WHERE owningConstraint IS NULL RETURN name, labelsOrTypes") {
-            if on_any(&row[1], labels, types) {
-                self.q(&format!("DROP INDEX `{}` IF EXISTS", row[0].as_str().unwrap_or_default()));
+        for (name, on) in self.indexes() {
+            if on_any(&on, labels, types) {
+                self.q(&format!("DROP INDEX `{name}` IF EXISTS"));
             }
         }
         self.q(&format!(
             "MATCH (m:__NodestreamMigration__) WHERE m.name STARTS WITH '{prefix}' DELETE m"
         ));
+    }
+
+    /// Indexes that no constraint owns, as (name, labelsOrTypes); works on Neo4j 4.4 and 5.
+    pub fn indexes(&self) -> Vec<(String, bolt::Value)> {
+        let constraints: Vec<String> = self
+            .q("SHOW CONSTRAINTS YIELD name RETURN name")
+            .into_iter()
+            .map(|r| r[0].as_str().unwrap_or_default().to_owned())
+            .collect();
+        self.q("SHOW INDEXES YIELD name, labelsOrTypes RETURN name, labelsOrTypes")
+            .into_iter()
+            .map(|r| (r[0].as_str().unwrap_or_default().to_owned(), r[1].clone()))
+            .filter(|(name, _)| !constraints.contains(name))
+            .collect()
+    }
+
+    /// (name, properties) of the indexes on exactly `label_or_type` that no constraint owns, by name.
+    pub fn indexes_on(&self, label_or_type: &str) -> Vec<(String, Vec<String>)> {
+        let own: Vec<String> = self.indexes().into_iter().map(|(n, _)| n).collect();
+        let mut v: Vec<(String, Vec<String>)> = self
+            .q(&format!(
+                "SHOW INDEXES YIELD name, labelsOrTypes, properties WHERE labelsOrTypes = ['{label_or_type}'] RETURN name, properties"
+            ))
+            .into_iter()
+            .map(|r| {
+                let props = r[1].as_list().unwrap_or_default().iter().map(|v| v.as_str().unwrap_or_default().to_owned()).collect();
+                (r[0].as_str().unwrap_or_default().to_owned(), props)
+            })
+            .filter(|(n, _)| own.contains(n))
+            .collect();
+        v.sort();
+        v
     }
 
     /// Waits (up to `secs`) for a moment when nobody holds the migration lock; false if it never happens.

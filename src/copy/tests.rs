@@ -1,0 +1,1 @@
+//! DB tests of copy (in-binary).
