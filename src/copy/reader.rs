@@ -339,7 +339,7 @@ impl Source {
             match job.kind {
                 Kind::Node => {
                     if let Some(Value::Node(n)) = it.next()
-                        && let Some(i) = mapper.node_ingestion(n, &job.name)
+                        && let Some(i) = mapper.node_ingestion(*n, &job.name)
                     {
                         records.push(i);
                     }
@@ -351,7 +351,7 @@ impl Source {
                         Some(Value::Node(b)),
                     ) = (it.next(), it.next(), it.next())
                     {
-                        mapper.relationship_ingestions(a, r, b, &mut records);
+                        mapper.relationship_ingestions(*a, *r, *b, &mut records);
                     }
                 }
             }
