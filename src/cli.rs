@@ -343,6 +343,12 @@ async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
                     stats.skipped.to_string(),
                 ]);
             }
+            rows.extend(
+                stats
+                    .metrics
+                    .iter()
+                    .map(|(k, v)| vec![k.clone(), v.to_string()]),
+            );
             say(quiet, table(&["Statistic", "Value"], &rows).trim_end());
         }
     }

@@ -75,6 +75,21 @@ fn airports_load_matches_the_generator() {
     let out = p.run("airports", "db", &[]);
     assert!(out.status.success(), "{}", text(&out));
     assert_airports(prefix, &e);
+    // The summary table reports what was sent, under Nodestream's metric names.
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let metric = |name: &str| {
+        stdout
+            .lines()
+            .find(|l| l.split('|').nth(1).is_some_and(|c| c.trim() == name))
+            .and_then(|l| l.split('|').nth(2))
+            .and_then(|v| v.trim().parse::<u64>().ok())
+    };
+    assert_eq!(
+        metric(&format!("nodes_upserted_by_type_{prefix}Airport")),
+        Some(2500),
+        "{stdout}"
+    );
+    assert_eq!(metric("neo4j_failed_batches"), Some(0), "{stdout}");
     clean(prefix);
 }
 

@@ -24,7 +24,7 @@ pub struct RunOptions {
 }
 
 /// What a run did.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct RunStats {
     /// Records out of the last step.
     pub records: u64,
@@ -32,6 +32,8 @@ pub struct RunStats {
     pub elapsed_seconds: f64,
     /// Records skipped by the writers (invalid source identity).
     pub skipped: u64,
+    /// The writers' metrics (`nodes_upserted`, …), summed over targets, in first-seen order.
+    pub metrics: Vec<(String, u64)>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -179,6 +181,7 @@ pub async fn run_pipeline(
     let mut sink_error: Option<anyhow::Error> = None;
     let freq = opts.reporting_frequency.max(1);
     let mut last_reported: u64 = 0;
+    let writers: Vec<_> = sinks.iter().filter_map(Sink::progress).collect();
     let mut report = |records: u64| {
         let elapsed = start.elapsed().as_secs_f64();
         let rate = if elapsed > 0.0 {
@@ -204,8 +207,17 @@ pub async fn run_pipeline(
             );
             last_reported = records;
         } else if let Some(b) = &bar {
+            let (nodes, rels) = writers.iter().fold((0, 0), |(n, r), p| {
+                let s = p.snapshot();
+                (n + s.nodes_upserted, r + s.relationships_upserted)
+            });
+            let written = if writers.is_empty() {
+                String::new()
+            } else {
+                format!("  {nodes} nodes, {rels} relationships written")
+            };
             b.set_message(format!(
-                "Record {records}  elapsed {elapsed:.1}s  {rate:.0} rec/s"
+                "Record {records}  elapsed {elapsed:.1}s  {rate:.0} rec/s{written}"
             ));
         }
     };
@@ -247,11 +259,16 @@ pub async fn run_pipeline(
     drop(rx_out);
     // Every sink still finishes (final flush), as Python runs every step's finish on failure too.
     let mut finish_error = None;
+    let mut metrics: indexmap::IndexMap<String, u64> = indexmap::IndexMap::new();
     for s in sinks {
-        if let Err(e) = s.finish().await
-            && finish_error.is_none()
-        {
-            finish_error = Some(e);
+        match s.finish().await {
+            Ok(m) => {
+                for (k, v) in m {
+                    *metrics.entry(k).or_default() += v;
+                }
+            }
+            Err(e) if finish_error.is_none() => finish_error = Some(e),
+            Err(_) => {}
         }
     }
     let step_result = tokio::task::spawn_blocking(move || processing.join())
@@ -290,21 +307,22 @@ pub async fn run_pipeline(
             "Pipeline Completed",
             serde_json::json!({"elapsed_seconds": elapsed}),
         );
-        json_log(
-            "INFO",
-            &name,
-            &opts.scope,
-            "Metrics Report",
-            serde_json::json!({
-                "records": records - last_reported,
-                "records_total": records,
-                "records_per_second": records as f64 / elapsed.max(1e-9),
-            }),
-        );
+        let mut report = serde_json::json!({
+            "records": records - last_reported,
+            "records_total": records,
+            "records_per_second": records as f64 / elapsed.max(1e-9),
+        });
+        if let serde_json::Value::Object(m) = &mut report {
+            for (k, v) in &metrics {
+                m.insert(k.clone(), (*v).into());
+            }
+        }
+        json_log("INFO", &name, &opts.scope, "Metrics Report", report);
     }
     Ok(RunStats {
         records,
         elapsed_seconds: elapsed,
         skipped,
+        metrics: metrics.into_iter().collect(),
     })
 }

@@ -92,24 +92,26 @@ impl Sink {
         }
     }
 
-    /// Flushes and closes.
-    pub async fn finish(self) -> anyhow::Result<()> {
+    /// Live counters of a database writer, for the progress display.
+    pub fn progress(&self) -> Option<std::sync::Arc<crate::writer::Progress>> {
+        match self {
+            Sink::Neo4j(w) => Some(w.progress()),
+            _ => None,
+        }
+    }
+
+    /// Flushes and closes; returns the writer's metrics under Nodestream's names (none for null and dry run).
+    pub async fn finish(self) -> anyhow::Result<Vec<(String, u64)>> {
         match self {
             Sink::Null { name } => {
                 tracing::debug!("target {name}: null connector, nothing written");
-                Ok(())
+                Ok(Vec::new())
             }
             Sink::DryRun(mut out) => {
                 out.flush()?;
-                Ok(())
+                Ok(Vec::new())
             }
-            Sink::Neo4j(w) => {
-                let stats = w.finish().await?;
-                for (metric, value) in stats.metrics() {
-                    tracing::info!(metric = %metric, value, "writer statistic");
-                }
-                Ok(())
-            }
+            Sink::Neo4j(w) => Ok(w.finish().await?.metrics()),
         }
     }
 }
