@@ -67,15 +67,14 @@ impl Mapper {
                 }),
             }
         }
-        let mut additional_types = source.labels;
         if keys_only {
-            // The node's own shard sets properties and labels; an endpoint only has to exist. Extra labels here
-            // would make every batch lock its endpoints (apoc.create.addLabels) and fight over hub nodes.
+            // The node's own shard sets the properties. Labels stay: the endpoint then has the same shape as the
+            // node-shard record, so both land in one bucket and are merged once (two buckets would MERGE the same
+            // node concurrently, which creates duplicates on a destination without key constraints).
             properties.clear();
-            additional_types.clear();
-        } else {
-            additional_types.retain(|l| l != node_type);
         }
+        let mut additional_types = source.labels;
+        additional_types.retain(|l| l != node_type);
         Some(Node {
             type_: node_type.to_string(),
             key_values,
@@ -244,9 +243,9 @@ mod tests {
         assert_eq!(out.len(), 1);
         let r = &out[0].relationships[0];
         assert_eq!(out[0].source.type_, "Person");
-        // keys_only endpoints: no properties or extra labels on the endpoints.
+        // keys_only endpoints: no properties, but their labels (same shape as the node-shard record).
         assert!(r.from_node.properties.is_empty());
-        assert!(r.to_node.additional_types.is_empty());
+        assert_eq!(r.to_node.additional_types, ["Vendor"]);
         assert_eq!(r.to_node.key_values.get("id"), Some(&Value::Integer(2)));
         let full = Mapper::new(schema(), false);
         let mut out2 = Vec::new();

@@ -12,8 +12,8 @@
 //! - Node types without schema keys are still not copied (no identity to merge on), but said once per type up
 //!   front, and their shards are not read at all.
 //! - When every endpoint type also gets its own node shards (no `relationships_only`, no `latest_hours`),
-//!   relationship endpoints carry only their keys: the node shards set properties and labels once, instead of
-//!   every relationship re-writing its endpoints.
+//!   relationship endpoints carry only their keys and labels: the node shards set the properties once, instead
+//!   of every relationship re-writing its endpoints.
 //! - Unknown retriever options and bad values are errors naming them (Python raises a `TypeError`).
 //! - Without `-f`/`-t` and without a terminal, a clear error instead of a prompt.
 
