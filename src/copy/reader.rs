@@ -95,39 +95,6 @@ pub struct ShardRecords {
     pub records: Vec<DesiredIngestion>,
 }
 
-/// The Bolt configuration for a target's options (the same keys the writer reads).
-pub fn bolt_config(opts: &TargetOptions) -> bolt::Config {
-    let mut c = bolt::Config::new(&opts.uri, &opts.username, &opts.password);
-    c.database = Some(opts.database_name.clone());
-    let d = &opts.driver;
-    if let Some(v) = d.max_connection_pool_size {
-        c.max_connection_pool_size = v;
-    }
-    if let Some(v) = d.max_connection_lifetime {
-        c.max_connection_lifetime = Some(v);
-    }
-    if let Some(v) = d.connection_timeout {
-        c.connection_timeout = v;
-    }
-    if let Some(v) = d.connection_acquisition_timeout {
-        c.connection_acquisition_timeout = v;
-    }
-    if let Some(v) = d.max_transaction_retry_time {
-        c.max_transaction_retry_time = v;
-    }
-    if let Some(v) = d.keep_alive {
-        c.keep_alive = v;
-    }
-    if let Some(v) = &d.user_agent {
-        c.user_agent = v.clone();
-    }
-    if let Some(v) = d.fetch_size {
-        c.fetch_size = v;
-    }
-    c.max_bolt_version = d.max_bolt_version;
-    c
-}
-
 /// A connected source target.
 #[derive(Clone)]
 pub struct Source {
@@ -145,7 +112,7 @@ impl Source {
         retriever: &RetrieverOptions,
         now: chrono::DateTime<chrono::Utc>,
     ) -> anyhow::Result<Source> {
-        let driver = bolt::Driver::connect(bolt_config(opts))
+        let driver = bolt::Driver::connect(opts.bolt_config())
             .await
             .with_context(|| format!("source target '{target}': cannot connect to {}", opts.uri))?;
         let id_fn = if driver.protocol_version().0 >= 5 {

@@ -38,40 +38,6 @@ pub enum TargetError {
     },
 }
 
-/// The driver configuration for parsed options: the same mapping as the writer's (`writer::bolt_db::config`,
-/// private to the writer; the lead may make that one public and call it here).
-fn driver_config(o: &TargetOptions) -> bolt::Config {
-    let mut c = bolt::Config::new(&o.uri, &o.username, &o.password);
-    c.database = Some(o.database_name.clone());
-    let d = &o.driver;
-    if let Some(v) = &d.user_agent {
-        c.user_agent = v.clone();
-    }
-    if let Some(v) = d.max_connection_pool_size {
-        c.max_connection_pool_size = v;
-    }
-    if let Some(v) = d.connection_timeout {
-        c.connection_timeout = v;
-    }
-    if let Some(v) = d.connection_acquisition_timeout {
-        c.connection_acquisition_timeout = v;
-    }
-    if let Some(v) = d.max_connection_lifetime {
-        c.max_connection_lifetime = Some(v);
-    }
-    if let Some(v) = d.keep_alive {
-        c.keep_alive = v;
-    }
-    if let Some(v) = d.max_transaction_retry_time {
-        c.max_transaction_retry_time = v;
-    }
-    if let Some(v) = d.fetch_size {
-        c.fetch_size = v;
-    }
-    c.max_bolt_version = d.max_bolt_version;
-    c
-}
-
 /// Target names, in file order.
 pub fn names(project: &Project) -> Vec<String> {
     project.targets.keys().cloned().collect()
@@ -109,7 +75,7 @@ pub fn target(project: &Project, name: &str) -> Result<Target, TargetError> {
             .unwrap_or(10_000),
     };
     Ok(Target {
-        config: driver_config(&parsed),
+        config: parsed.bolt_config(),
         database: parsed.database_name.clone(),
         options,
     })

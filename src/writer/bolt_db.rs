@@ -19,43 +19,10 @@ fn db_error(e: bolt::Error) -> DbError {
     }
 }
 
-/// Maps the target's options onto the driver's configuration.
-pub fn config(opts: &TargetOptions) -> bolt::Config {
-    let mut c = bolt::Config::new(&opts.uri, &opts.username, &opts.password);
-    c.database = Some(opts.database_name.clone());
-    let d = &opts.driver;
-    if let Some(v) = &d.user_agent {
-        c.user_agent = v.clone();
-    }
-    if let Some(v) = d.max_connection_pool_size {
-        c.max_connection_pool_size = v;
-    }
-    if let Some(v) = d.connection_timeout {
-        c.connection_timeout = v;
-    }
-    if let Some(v) = d.connection_acquisition_timeout {
-        c.connection_acquisition_timeout = v;
-    }
-    if let Some(v) = d.max_connection_lifetime {
-        c.max_connection_lifetime = Some(v);
-    }
-    if let Some(v) = d.keep_alive {
-        c.keep_alive = v;
-    }
-    if let Some(v) = d.max_transaction_retry_time {
-        c.max_transaction_retry_time = v;
-    }
-    if let Some(v) = d.fetch_size {
-        c.fetch_size = v;
-    }
-    c.max_bolt_version = d.max_bolt_version;
-    c
-}
-
 impl BoltDatabase {
     /// Opens the driver and checks the server and credentials.
     pub async fn connect(opts: &TargetOptions) -> anyhow::Result<BoltDatabase> {
-        let driver = bolt::Driver::connect(config(opts)).await?;
+        let driver = bolt::Driver::connect(opts.bolt_config()).await?;
         tracing::debug!(
             server = %driver.server_agent(),
             bolt = ?driver.protocol_version(),

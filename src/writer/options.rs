@@ -380,6 +380,42 @@ impl TargetOptions {
     }
 }
 
+impl TargetOptions {
+    /// Maps the target's options onto the Bolt driver's configuration (writer, reader, copy and migrations).
+    pub fn bolt_config(&self) -> bolt::Config {
+        let opts = self;
+        let mut c = bolt::Config::new(&opts.uri, &opts.username, &opts.password);
+        c.database = Some(opts.database_name.clone());
+        let d = &opts.driver;
+        if let Some(v) = &d.user_agent {
+            c.user_agent = v.clone();
+        }
+        if let Some(v) = d.max_connection_pool_size {
+            c.max_connection_pool_size = v;
+        }
+        if let Some(v) = d.connection_timeout {
+            c.connection_timeout = v;
+        }
+        if let Some(v) = d.connection_acquisition_timeout {
+            c.connection_acquisition_timeout = v;
+        }
+        if let Some(v) = d.max_connection_lifetime {
+            c.max_connection_lifetime = Some(v);
+        }
+        if let Some(v) = d.keep_alive {
+            c.keep_alive = v;
+        }
+        if let Some(v) = d.max_transaction_retry_time {
+            c.max_transaction_retry_time = v;
+        }
+        if let Some(v) = d.fetch_size {
+            c.fetch_size = v;
+        }
+        c.max_bolt_version = d.max_bolt_version;
+        c
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
