@@ -582,3 +582,122 @@ async fn many_concurrent_tasks_share_the_pool() {
         Err(Error::Closed)
     ));
 }
+
+/// Every Bolt version 5.26 speaks (5.5 was never released), forced one at a time: the
+/// negotiated version is exactly the forced one and every PackStream type round-trips.
+#[tokio::test]
+async fn every_type_round_trips_on_every_forced_bolt_version() {
+    let expected: Vec<Value> = sample_values().into_iter().map(|(_, v)| v).collect();
+    let versions = [
+        (4, 4),
+        (5, 0),
+        (5, 1),
+        (5, 2),
+        (5, 3),
+        (5, 4),
+        (5, 6),
+        (5, 7),
+        (5, 8),
+    ];
+    for v in versions {
+        let d = driver_with(|c| c.max_bolt_version = Some(v)).await;
+        assert_eq!(d.protocol_version(), v, "forced {v:?}");
+        let got = echo_all(&d).await;
+        assert_eq!(got, expected, "bolt {v:?}");
+        d.close().await;
+    }
+}
+
+/// A pre-encoded parameter map over 16 MiB (~20 MiB of strings) reaches the server intact.
+#[tokio::test]
+async fn encoded_parameter_batch_over_16_mib() {
+    let d = driver().await;
+    let n: i64 = 20_000;
+    let width = 1024usize;
+    let mut buf = BytesMut::with_capacity(n as usize * (width + 8) + 16);
+    enc::map_header(&mut buf, 1);
+    enc::string(&mut buf, "rows");
+    enc::list_header(&mut buf, n as usize);
+    let mut s = String::with_capacity(width);
+    let mut expected_sum = 0i64;
+    for i in 0..n {
+        s.clear();
+        // Each string starts with its index, padded to `width` bytes.
+        s.push_str(&format!("{i:08}"));
+        while s.len() < width {
+            s.push((b'a' + (i % 26) as u8) as char);
+        }
+        expected_sum += i;
+        enc::string(&mut buf, &s);
+    }
+    assert!(buf.len() > 16 * 1024 * 1024, "{} bytes", buf.len());
+    let q = Query::new(
+        "RETURN size($rows) AS n, \
+         reduce(t = 0, r IN $rows | t + toInteger(substring(r, 0, 8))) AS s, \
+         reduce(t = 0, r IN $rows | t + size(r)) AS bytes, \
+         $rows[size($rows) - 1] AS last",
+    )
+    .read()
+    .encoded_params(buf.freeze());
+    let r = d.run(q).await.unwrap();
+    assert_eq!(r.single("n"), Some(&Value::Integer(n)));
+    assert_eq!(r.single("s"), Some(&Value::Integer(expected_sum)));
+    assert_eq!(r.single("bytes"), Some(&Value::Integer(n * width as i64)));
+    assert_eq!(r.single("last"), Some(&Value::from(s.as_str())));
+}
+
+/// A 100,000-row result pulled in batches of 1000.
+#[tokio::test]
+async fn stream_of_100k_rows_in_pull_batches() {
+    let d = driver().await;
+    let mut s = d
+        .stream(
+            Query::new("UNWIND range(1, 100000) AS i RETURN i, 'r' + toString(i) AS name").read(),
+            1000,
+        )
+        .await
+        .unwrap();
+    assert_eq!(s.keys(), &["i".to_owned(), "name".to_owned()]);
+    let mut n = 0i64;
+    let mut first = None;
+    let mut last = None;
+    while let Some(row) = s.next().await {
+        let row = row.unwrap();
+        n += 1;
+        assert_eq!(row[0], Value::Integer(n));
+        if first.is_none() {
+            first = Some(row.clone());
+        }
+        last = Some(row);
+    }
+    assert_eq!(n, 100_000);
+    assert_eq!(first, Some(vec![Value::Integer(1), Value::from("r1")]));
+    assert_eq!(
+        last,
+        Some(vec![Value::Integer(100_000), Value::from("r100000")])
+    );
+    assert!(s.summary().is_some());
+}
+
+/// A closed local port fails fast with an I/O error naming the address.
+#[tokio::test]
+async fn closed_port_is_a_quick_clear_connection_error() {
+    // Bind then drop a listener to get a port nobody listens on.
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let mut c = config();
+    c.uri = format!("bolt://127.0.0.1:{port}");
+    let started = std::time::Instant::now();
+    let e = Driver::connect(c).await.unwrap_err();
+    let took = started.elapsed();
+    assert!(took < Duration::from_secs(5), "took {took:?}");
+    let text = e.to_string();
+    assert!(
+        matches!(e, Error::Io { .. } | Error::ServiceUnavailable(_)),
+        "{e:?}"
+    );
+    assert!(text.contains(&format!("127.0.0.1:{port}")), "{text}");
+    assert!(text.to_lowercase().contains("refused"), "{text}");
+}
