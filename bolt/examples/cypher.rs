@@ -1,6 +1,10 @@
-//! Runs one Cypher query and prints each row as one JSON-ish line.
+//! Runs one Cypher query and prints each row as one JSON line.
 //!
-//! Usage: `cargo run -p bolt --example cypher -- URI PASSWORD "QUERY" [USER]`
+//! Usage:
+//! `cargo run -p bolt --example cypher -- --uri URI --user U --password P [--bolt-version 4.4]
+//!  [--database DB] "QUERY" [--param k=v]...`
+//! Parameter values parse as an integer, a float, `true`/`false`, else a string.
+//! The older positional form `URI PASSWORD "QUERY" [USER]` still works.
 
 use bolt::{Config, Driver, Query, Value};
 use std::fmt::Write;
@@ -41,9 +45,11 @@ fn json(out: &mut String, v: &Value) {
         Value::Integer(i) => {
             let _ = write!(out, "{i}");
         }
-        Value::Float(f) => {
+        Value::Float(f) if f.is_finite() => {
             let _ = write!(out, "{f:?}");
         }
+        // JSON has no NaN or infinity: print them as strings.
+        Value::Float(f) => quote(out, &format!("{f}")),
         Value::String(s) => quote(out, s),
         Value::List(l) => {
             out.push('[');
@@ -57,45 +63,175 @@ fn json(out: &mut String, v: &Value) {
         }
         Value::Map(m) => map(out, m),
         Value::Node(n) => {
-            let _ = write!(out, "(:{} ", n.labels.join(":"));
+            out.push_str("{\"labels\": [");
+            for (i, l) in n.labels.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                quote(out, l);
+            }
+            out.push_str("], \"properties\": ");
             map(out, &n.properties);
-            out.push(')');
+            out.push('}');
         }
         Value::Relationship(r) => {
-            let _ = write!(out, "[:{} ", r.rel_type);
+            out.push_str("{\"type\": ");
+            quote(out, &r.rel_type);
+            out.push_str(", \"properties\": ");
             map(out, &r.properties);
-            out.push(']');
+            out.push('}');
         }
-        other => {
-            let _ = write!(out, "{other:?}");
+        // Temporal, spatial, bytes and paths: their debug form, as a JSON string.
+        other => quote(out, &format!("{other:?}")),
+    }
+}
+
+const USAGE: &str = "usage: cypher --uri URI --user USER --password PASSWORD [--bolt-version 4.4] \
+[--database DB] QUERY [--param k=v]...\n   or: cypher URI PASSWORD QUERY [USER]";
+
+/// What the command line asked for.
+struct Args {
+    uri: String,
+    user: String,
+    password: String,
+    bolt_version: Option<(u8, u8)>,
+    database: Option<String>,
+    query: String,
+    params: Vec<(String, Value)>,
+}
+
+/// `k=v` with `v` read as an integer, a float, a boolean, else a string.
+fn parse_param(kv: &str) -> Result<(String, Value), String> {
+    let (k, v) = kv
+        .split_once('=')
+        .ok_or_else(|| format!("--param {kv:?}: expected k=v"))?;
+    if k.is_empty() {
+        return Err(format!("--param {kv:?}: empty name"));
+    }
+    let value = if let Ok(i) = v.parse::<i64>() {
+        Value::Integer(i)
+    } else if let Ok(f) = v.parse::<f64>() {
+        Value::Float(f)
+    } else if v == "true" || v == "false" {
+        Value::Boolean(v == "true")
+    } else {
+        Value::from(v)
+    };
+    Ok((k.to_owned(), value))
+}
+
+/// `4.4` or `5` (minor 0).
+fn parse_version(s: &str) -> Result<(u8, u8), String> {
+    let (maj, min) = s.split_once('.').unwrap_or((s, "0"));
+    match (maj.parse::<u8>(), min.parse::<u8>()) {
+        (Ok(a), Ok(b)) => Ok((a, b)),
+        _ => Err(format!(
+            "--bolt-version {s:?}: expected MAJOR.MINOR, e.g. 4.4"
+        )),
+    }
+}
+
+fn parse_args(raw: Vec<String>) -> Result<Args, String> {
+    if !raw.iter().any(|a| a.starts_with("--")) {
+        // Older positional form.
+        if raw.len() < 3 || raw.len() > 4 {
+            return Err(USAGE.to_owned());
+        }
+        return Ok(Args {
+            uri: raw[0].clone(),
+            password: raw[1].clone(),
+            query: raw[2].clone(),
+            user: raw.get(3).cloned().unwrap_or_else(|| "neo4j".into()),
+            bolt_version: None,
+            database: None,
+            params: Vec::new(),
+        });
+    }
+    let (mut uri, mut user, mut password, mut query) = (None, None, None, None);
+    let mut bolt_version = None;
+    let mut database = None;
+    let mut params = Vec::new();
+    let mut it = raw.into_iter();
+    while let Some(arg) = it.next() {
+        // Accept both `--flag value` and `--flag=value`.
+        let (flag, inline) = match arg.split_once('=') {
+            Some((f, v)) if arg.starts_with("--") => (f.to_owned(), Some(v.to_owned())),
+            _ => (arg.clone(), None),
+        };
+        if !flag.starts_with("--") {
+            if query.replace(arg).is_some() {
+                return Err(format!("more than one query given\n{USAGE}"));
+            }
+            continue;
+        }
+        if flag == "--help" || flag == "-h" {
+            return Err(USAGE.to_owned());
+        }
+        let value = match inline.or_else(|| it.next()) {
+            Some(v) => v,
+            None => return Err(format!("{flag} needs a value\n{USAGE}")),
+        };
+        match flag.as_str() {
+            "--uri" => uri = Some(value),
+            "--user" => user = Some(value),
+            "--password" => password = Some(value),
+            "--database" => database = Some(value),
+            "--bolt-version" => bolt_version = Some(parse_version(&value)?),
+            "--param" => params.push(parse_param(&value)?),
+            other => return Err(format!("unknown option {other}\n{USAGE}")),
         }
     }
+    Ok(Args {
+        uri: uri.ok_or_else(|| format!("--uri is required\n{USAGE}"))?,
+        user: user.unwrap_or_else(|| "neo4j".into()),
+        password: password
+            .or_else(|| std::env::var("NEO4J_PASSWORD").ok())
+            .ok_or_else(|| format!("--password is required\n{USAGE}"))?,
+        bolt_version,
+        database,
+        query: query.ok_or_else(|| format!("a query is required\n{USAGE}"))?,
+        params,
+    })
 }
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    if args.len() < 3 {
-        eprintln!("usage: cypher URI PASSWORD QUERY [USER]");
-        std::process::exit(2);
+    let args = match parse_args(std::env::args().skip(1).collect()) {
+        Ok(a) => a,
+        Err(msg) => {
+            eprintln!("{msg}");
+            std::process::exit(2);
+        }
+    };
+    let mut config = Config::new(&args.uri, &args.user, &args.password);
+    config.max_bolt_version = args.bolt_version;
+    config.database = args.database;
+    let mut query = Query::new(args.query.as_str()).auto_commit();
+    for (k, v) in args.params {
+        query = query.param(&k, v);
     }
-    let user = args.get(3).map_or("neo4j", String::as_str);
-    let config = Config::new(&args[0], user, &args[1]);
     let result = async {
         let driver = Driver::connect(config).await?;
-        let r = driver
-            .run(Query::new(args[2].as_str()).auto_commit())
-            .await?;
+        let r = driver.run(query).await;
         driver.close().await;
-        Ok::<_, bolt::Error>(r)
+        r
     }
     .await;
     match result {
         Ok(r) => {
+            let mut line = String::new();
             for row in &r.rows {
-                let mut line = String::new();
-                let m: bolt::Map = r.keys.iter().cloned().zip(row.iter().cloned()).collect();
-                map(&mut line, &m);
+                line.clear();
+                line.push('{');
+                for (i, (k, v)) in r.keys.iter().zip(row.iter()).enumerate() {
+                    if i > 0 {
+                        line.push_str(", ");
+                    }
+                    quote(&mut line, k);
+                    line.push_str(": ");
+                    json(&mut line, v);
+                }
+                line.push('}');
                 println!("{line}");
             }
         }
