@@ -81,9 +81,105 @@ fn json(out: &mut String, v: &Value) {
             map(out, &r.properties);
             out.push('}');
         }
-        // Temporal, spatial, bytes and paths: their debug form, as a JSON string.
+        // Temporal values as ISO-8601 strings, as Cypher's toString prints them (zoned ones as
+        // the UTC instant plus the zone id, since the example carries no zone database).
+        Value::Date(d) => quote(out, &iso_date(d.days)),
+        Value::LocalTime(t) => quote(out, &iso_time(t.nanoseconds)),
+        Value::Time(t) => quote(
+            out,
+            &format!(
+                "{}{}",
+                iso_time(t.nanoseconds),
+                iso_offset(t.tz_offset_seconds)
+            ),
+        ),
+        Value::LocalDateTime(t) => quote(out, &iso_datetime(t.seconds, t.nanoseconds)),
+        Value::DateTime(t) => quote(
+            out,
+            &format!(
+                "{}{}",
+                iso_datetime(t.seconds + t.tz_offset_seconds, t.nanoseconds),
+                iso_offset(t.tz_offset_seconds)
+            ),
+        ),
+        Value::DateTimeZoneId(t) => quote(
+            out,
+            &format!("{}Z[{}]", iso_datetime(t.seconds, t.nanoseconds), t.tz_id),
+        ),
+        Value::Duration(d) => {
+            let secs = d.seconds as f64 + d.nanoseconds as f64 / 1e9;
+            quote(out, &format!("P{}M{}DT{}S", d.months, d.days, secs));
+        }
+        Value::Point2D(p) => {
+            let _ = write!(
+                out,
+                "{{\"srid\": {}, \"x\": {:?}, \"y\": {:?}}}",
+                p.srid, p.x, p.y
+            );
+        }
+        Value::Point3D(p) => {
+            let _ = write!(
+                out,
+                "{{\"srid\": {}, \"x\": {:?}, \"y\": {:?}, \"z\": {:?}}}",
+                p.srid, p.x, p.y, p.z
+            );
+        }
+        // Bytes, paths and unbound relationships: their debug form, as a JSON string.
         other => quote(out, &format!("{other:?}")),
     }
+}
+
+/// Proleptic Gregorian `YYYY-MM-DD` for days since 1970-01-01 (civil-from-days arithmetic).
+fn iso_date(days: i64) -> String {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    let sign = if year < 0 { "-" } else { "" };
+    format!("{sign}{:04}-{month:02}-{day:02}", year.abs())
+}
+
+/// `HH:MM:SS[.fraction]` for nanoseconds since midnight.
+fn iso_time(nanos: i64) -> String {
+    let secs = nanos.div_euclid(1_000_000_000);
+    let frac = nanos.rem_euclid(1_000_000_000);
+    let mut s = format!("{:02}:{:02}:{:02}", secs / 3600, secs / 60 % 60, secs % 60);
+    if frac != 0 {
+        let f = format!("{frac:09}");
+        s.push('.');
+        s.push_str(f.trim_end_matches('0'));
+    }
+    s
+}
+
+/// `Z` or `+HH:MM[:SS]`.
+fn iso_offset(secs: i64) -> String {
+    if secs == 0 {
+        return "Z".into();
+    }
+    let sign = if secs < 0 { '-' } else { '+' };
+    let a = secs.abs();
+    let mut s = format!("{sign}{:02}:{:02}", a / 3600, a / 60 % 60);
+    if a % 60 != 0 {
+        let _ = write!(s, ":{:02}", a % 60);
+    }
+    s
+}
+
+/// `YYYY-MM-DDTHH:MM:SS[.fraction]` for local seconds since the epoch.
+fn iso_datetime(secs: i64, nanos: i64) -> String {
+    let days = secs.div_euclid(86_400);
+    let tod = secs.rem_euclid(86_400);
+    format!(
+        "{}T{}",
+        iso_date(days),
+        iso_time(tod * 1_000_000_000 + nanos)
+    )
 }
 
 const USAGE: &str = "usage: cypher --uri URI --user USER --password PASSWORD [--bolt-version 4.4] \
