@@ -233,8 +233,6 @@ fn assert_same_files(p: &Project) {
 }
 
 #[test]
-#[ignore = "core's schema inference drops `properties` inside a switch branch that has no source_node of \
-            its own; Python adds them to the enclosing source node (src/schema.rs, owned by core)"]
 fn switch_branch_properties_go_to_the_enclosing_source_node_like_python() {
     let _serial = serial();
     let p = project_with(
