@@ -37,7 +37,12 @@ impl Sink {
             "neo4j" => Ok(Sink::Neo4j(Box::new(
                 crate::writer::Neo4jWriter::connect(
                     &target.name,
-                    &target.options,
+                    &{
+                        // The writer argument travels with the connector keys (as `copy` passes it too).
+                        let mut o = target.options.clone();
+                        o.insert("flush_concurrency".into(), target.flush_concurrency.into());
+                        o
+                    },
                     pipeline_name,
                     target.batch_size,
                 )

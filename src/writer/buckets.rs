@@ -15,6 +15,10 @@ use hashbrown::HashTable;
 use std::hash::BuildHasher;
 use std::ops::Range;
 
+/// Hashes node identities the same way in every batch of a run, so the scheduler sees one node across batches.
+pub const IDENTITY: foldhash::fast::FixedState =
+    foldhash::fast::FixedState::with_seed(0x6e6f_6465_7374_7265);
+
 /// A node operation shape: (label, key names, additional labels, rule).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct NodeShape {
@@ -162,8 +166,14 @@ struct Rows {
 }
 
 impl Rows {
-    /// De-duplicates the fragment written at `arena[start..]`: a new row, or properties merged into the old one.
-    fn insert(&mut self, start: usize, props: Properties, hasher: &hashbrown::DefaultHashBuilder) {
+    /// De-duplicates the fragment written at `arena[start..]`: a new row (true), or properties merged into the
+    /// old one (false).
+    fn insert(
+        &mut self,
+        start: usize,
+        props: Properties,
+        hasher: &hashbrown::DefaultHashBuilder,
+    ) -> bool {
         let Rows { arena, rows, index } = self;
         let key = &arena[start..];
         let hash = hasher.hash_one(key);
@@ -176,6 +186,7 @@ impl Rows {
                 arena.truncate(start);
                 // Python's dict.update: later values win, first insertion order kept.
                 rows[i as usize].1.extend(props);
+                false
             }
             None => {
                 let i = rows.len() as u32;
@@ -184,6 +195,7 @@ impl Rows {
                     let r = &rows[j as usize].0;
                     hasher.hash_one(&arena[r.start as usize..r.end as usize])
                 });
+                true
             }
         }
     }
@@ -199,6 +211,8 @@ pub struct NodeBucket {
     pub shape: NodeShape,
     rows: Rows,
     labels: BytesMut,
+    /// The node identity (see [`Batch::add_node`]) of each row, for the scheduler's lock footprints.
+    ids: Vec<u64>,
 }
 
 /// The relationship rows of one shape.
@@ -206,6 +220,22 @@ pub struct RelBucket {
     /// The shape.
     pub shape: RelShape,
     rows: Rows,
+    /// The identities of both endpoints of each row (MERGE locks both).
+    ends: Vec<[u64; 2]>,
+}
+
+impl NodeBucket {
+    /// The identity of row `i`: the node a write of it locks.
+    pub fn id(&self, i: usize) -> u64 {
+        self.ids[i]
+    }
+}
+
+impl RelBucket {
+    /// The endpoint identities of row `i`: the nodes a write of it locks.
+    pub fn ends(&self, i: usize) -> [u64; 2] {
+        self.ends[i]
+    }
 }
 
 /// Everything buffered between two flushes.
@@ -265,6 +295,7 @@ impl Batch {
             shape,
             rows: Rows::default(),
             labels,
+            ids: Vec::new(),
         });
         if let Some(c) = self.node_index.get_mut(node.type_.as_str()) {
             c.push(i as u32);
@@ -272,13 +303,23 @@ impl Batch {
         i
     }
 
-    /// Buffers one node under its shape, merging duplicates.
-    pub fn add_node(&mut self, node: Node, rule: NodeCreationRule) {
+    /// Buffers one node under its shape, merging duplicates. Returns the node's identity: a hash of its primary
+    /// label and key fragment, equal for every shape the node appears in (spec §4 "identity semantics").
+    pub fn add_node(&mut self, node: Node, rule: NodeCreationRule) -> u64 {
         let b = self.node_bucket(&node, rule);
-        let rows = &mut self.nodes[b].rows;
-        let start = rows.arena.len();
-        key_fragment(&mut rows.arena, &mut self.scratch, "node", &node.key_values);
-        rows.insert(start, node.properties, &self.hasher);
+        let bucket = &mut self.nodes[b];
+        let start = bucket.rows.arena.len();
+        key_fragment(
+            &mut bucket.rows.arena,
+            &mut self.scratch,
+            "node",
+            &node.key_values,
+        );
+        let id = IDENTITY.hash_one((node.type_.as_str(), &bucket.rows.arena[start..]));
+        if bucket.rows.insert(start, node.properties, &self.hasher) {
+            bucket.ids.push(id);
+        }
+        id
     }
 
     /// Buffers a relationship and both endpoint nodes (with their own, not creation-prevented, rules).
@@ -312,9 +353,12 @@ impl Batch {
             "to_node",
             &to_node.key_values,
         );
-        rows.insert(start, relationship.properties, &self.hasher);
-        self.add_node(from_node, from_side_node_creation_rule);
-        self.add_node(to_node, to_side_node_creation_rule);
+        let new = rows.insert(start, relationship.properties, &self.hasher);
+        let from = self.add_node(from_node, from_side_node_creation_rule);
+        let to = self.add_node(to_node, to_side_node_creation_rule);
+        if new {
+            self.rels[b].ends.push([from, to]);
+        }
     }
 
     fn rel_bucket(&mut self, rel: &RelationshipWithNodes) -> usize {
@@ -333,6 +377,7 @@ impl Batch {
         self.rels.push(RelBucket {
             shape: RelShape::of(rel),
             rows: Rows::default(),
+            ends: Vec::new(),
         });
         if let Some(c) = self.rel_index.get_mut(ty) {
             c.push(i as u32);
@@ -387,10 +432,15 @@ fn encode_legacy(v: &bolt::Value, buf: &mut BytesMut) {
 pub trait RowSource {
     /// Number of (de-duplicated) rows.
     fn len(&self) -> usize;
-    /// Writes rows `range` as PackStream maps, one after the other (`utc`: see [`encode_props`]).
-    fn encode_rows(&self, range: Range<usize>, buf: &mut BytesMut, utc: bool);
-    /// Rough byte size of all rows, to size the buffer once.
-    fn size_hint(&self) -> usize;
+    /// Writes row `i` as a PackStream map (`utc`: see [`encode_props`]).
+    fn encode_row(&self, i: usize, buf: &mut BytesMut, utc: bool);
+    /// Writes rows `range`, one after the other.
+    #[cfg(test)]
+    fn encode_rows(&self, range: Range<usize>, buf: &mut BytesMut, utc: bool) {
+        for i in range {
+            self.encode_row(i, buf, utc);
+        }
+    }
 }
 
 impl RowSource for NodeBucket {
@@ -398,20 +448,14 @@ impl RowSource for NodeBucket {
         self.rows.len()
     }
 
-    fn encode_rows(&self, range: Range<usize>, buf: &mut BytesMut, utc: bool) {
-        let nkeys = self.shape.keys.len();
-        for (key, props) in &self.rows.rows[range] {
-            encode::map_header(buf, nkeys + 2);
-            buf.put_slice(&self.rows.arena[key.start as usize..key.end as usize]);
-            encode::string(buf, "__node_properties");
-            encode_props(props, buf, utc);
-            encode::string(buf, "__node_additional_labels");
-            buf.put_slice(&self.labels);
-        }
-    }
-
-    fn size_hint(&self) -> usize {
-        self.rows.arena.len() + self.rows.len() * (64 + 32 * self.shape.keys.len().max(4))
+    fn encode_row(&self, i: usize, buf: &mut BytesMut, utc: bool) {
+        let (key, props) = &self.rows.rows[i];
+        encode::map_header(buf, self.shape.keys.len() + 2);
+        buf.put_slice(&self.rows.arena[key.start as usize..key.end as usize]);
+        encode::string(buf, "__node_properties");
+        encode_props(props, buf, utc);
+        encode::string(buf, "__node_additional_labels");
+        buf.put_slice(&self.labels);
     }
 }
 
@@ -420,19 +464,13 @@ impl RowSource for RelBucket {
         self.rows.len()
     }
 
-    fn encode_rows(&self, range: Range<usize>, buf: &mut BytesMut, utc: bool) {
+    fn encode_row(&self, i: usize, buf: &mut BytesMut, utc: bool) {
         let s = &self.shape;
-        let nfields = s.keys.len() + s.from.keys.len() + s.to.keys.len() + 1;
-        for (key, props) in &self.rows.rows[range] {
-            encode::map_header(buf, nfields);
-            buf.put_slice(&self.rows.arena[key.start as usize..key.end as usize]);
-            encode::string(buf, "__rel_properties");
-            encode_props(props, buf, utc);
-        }
-    }
-
-    fn size_hint(&self) -> usize {
-        self.rows.arena.len() + self.rows.len() * 160
+        let (key, props) = &self.rows.rows[i];
+        encode::map_header(buf, s.keys.len() + s.from.keys.len() + s.to.keys.len() + 1);
+        buf.put_slice(&self.rows.arena[key.start as usize..key.end as usize]);
+        encode::string(buf, "__rel_properties");
+        encode_props(props, buf, utc);
     }
 }
 

@@ -291,3 +291,72 @@ async fn perf_probe() {
     );
     clean(p).await;
 }
+
+/// Many small batches all hanging off two hub nodes: one hub changes with every record, the other never does.
+/// The scheduler must keep record order on the changing hub, never let our own queries deadlock, and count the
+/// identical hub rows it leaves out as upserted (as Python counts every row it sends).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hub_nodes_keep_record_order_and_our_queries_never_deadlock() {
+    let p = "WdbHub";
+    clean(p).await;
+    let fixed = now();
+    let mut w = Neo4jWriter::connect("t", &target(serde_json::json!({})), "test", 100)
+        .await
+        .unwrap();
+    let n = 3000usize;
+    for i in 0..n {
+        let hub = |label: &str, props: &[(&str, Value)]| {
+            let mut h = node(&format!("{p}{label}"), "k", "hub", props);
+            h.properties
+                .insert("last_ingested_at".into(), fixed.clone());
+            h
+        };
+        let rel = |to: Node| RelationshipWithNodes {
+            from_node: node(&format!("{p}Leaf"), "k", &format!("l{i}"), &[]),
+            to_node: to,
+            relationship: Relationship {
+                type_: format!("{p}IN"),
+                key_values: Default::default(),
+                properties: Default::default(),
+            },
+            from_side_node_creation_rule: NodeCreationRule::Eager,
+            to_side_node_creation_rule: NodeCreationRule::Eager,
+            relationship_creation_rule: RelationshipCreationRule::Eager,
+        };
+        w.write(Ingestible::Ingestion(DesiredIngestion {
+            source: node(&format!("{p}Leaf"), "k", &format!("l{i}"), &[]),
+            source_node_creation_rule: NodeCreationRule::Eager,
+            relationships: vec![
+                rel(hub("Moving", &[("v", Value::Integer(i as i64))])),
+                rel(hub("Still", &[("v", Value::Integer(1))])),
+            ],
+        }))
+        .await
+        .unwrap();
+    }
+    let stats = w.finish().await.unwrap();
+    let rows = check(&format!(
+        "MATCH (m:{p}Moving), (s:{p}Still) RETURN m.v, s.v, COUNT {{ (m)<-[:{p}IN]-() }}, COUNT {{ (s)<-[:{p}IN]-() }}"
+    ))
+    .await;
+    let n64 = n as i64;
+    assert_eq!(
+        rows,
+        vec![vec![
+            Value::Integer(n64 - 1),
+            Value::Integer(1),
+            Value::Integer(n64),
+            Value::Integer(n64)
+        ]]
+    );
+    assert_eq!(stats.retries, 0, "our own queries contended for locks");
+    assert_eq!(stats.failed_batches, 0);
+    // 30 batches of 100 leaves + 2 hubs, every one counted.
+    assert_eq!(stats.nodes_upserted, (n + 2 * n / 100) as u64);
+    assert_eq!(
+        stats.nodes_upserted_by_type.get(&format!("{p}Still")),
+        Some(&30)
+    );
+    assert_eq!(stats.relationships_upserted, 2 * n as u64);
+    clean(p).await;
+}

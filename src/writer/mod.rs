@@ -1,16 +1,17 @@
 //! The Neo4j writer: batching, de-duplication, Cypher and pre-encoded APOC batches (spec §3.6, §4).
 //!
-//! Records are buffered into [`buckets::Batch`]; every `batch_size` records the batch is handed to a background
-//! flush task. Flush tasks are chained: the nodes of batch k+1 start when the nodes of batch k are done, and
-//! the relationships of batch k start when its own nodes (hence all earlier nodes) and the relationships of
-//! batch k-1 are done. So relationships always find their endpoints, updates to one object keep record order,
-//! and the server works on the nodes of one batch while it writes the relationships of the previous one.
+//! Records are buffered into [`buckets::Batch`]; every `batch_size` records the batch is encoded into units (one
+//! query per chunk of each bucket, node buckets first) and handed to the [`schedule`]r, which runs every unit as
+//! soon as no earlier unit touching the same nodes is unfinished. So relationships always find their endpoints,
+//! updates to one object keep record order, our queries never deadlock on each other, and several batches are
+//! written at once (`flush_concurrency` + 2 batches may be buffered).
 
 pub mod buckets;
 pub mod cypher;
 pub mod exec;
 pub mod extractor;
 pub mod options;
+mod schedule;
 
 use crate::model::{GraphObjectType, Ingestible, TimeToLiveConfiguration};
 use anyhow::{Context, anyhow};
@@ -20,14 +21,11 @@ use bytes::{Bytes, BytesMut};
 use exec::{ApocSummary, Database, DbError, RetryPolicy};
 use indexmap::IndexMap;
 use options::TargetOptions;
-use std::collections::VecDeque;
+use schedule::Scheduler;
+use std::hash::BuildHasher;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use tokio::sync::{Semaphore, oneshot};
-use tokio::task::JoinHandle;
-
-/// Flushes allowed in flight before `write` waits for the oldest one.
-const MAX_PENDING_FLUSHES: usize = 2;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 /// Live counters, readable by the CLI while the writer runs.
 #[derive(Debug, Default)]
@@ -221,15 +219,12 @@ pub struct Neo4jWriter {
     shared: Arc<Shared>,
     batch: Batch,
     batch_size: usize,
-    pending: VecDeque<JoinHandle<anyhow::Result<()>>>,
-    chain: Option<Chain>,
+    /// Started at the first flush, closed (and awaited) by TTLs and `finish`.
+    scheduler: Option<Scheduler>,
+    /// One permit per batch buffered or being written: the writer waits when all are taken.
+    batches: Arc<Semaphore>,
+    written: Written,
     lenient: bool,
-}
-
-/// Completion signals of the previous flush (false or dropped = it failed).
-struct Chain {
-    nodes_done: oneshot::Receiver<bool>,
-    rels_done: oneshot::Receiver<bool>,
 }
 
 impl Neo4jWriter {
@@ -283,6 +278,7 @@ impl Neo4jWriter {
         let lenient = opts.lenient_apoc_errors;
         let utc = db.utc_datetimes();
         let permits = Semaphore::new(opts.concurrency());
+        let batches = Arc::new(Semaphore::new(opts.flush_concurrency.max(1) + 2));
         Neo4jWriter {
             shared: Arc::new(Shared {
                 db,
@@ -297,8 +293,9 @@ impl Neo4jWriter {
             }),
             batch: Batch::default(),
             batch_size: batch_size.max(1),
-            pending: VecDeque::new(),
-            chain: None,
+            scheduler: None,
+            batches,
+            written: Written::default(),
             lenient,
         }
     }
@@ -326,6 +323,7 @@ impl Neo4jWriter {
             }
             Ingestible::TimeToLive(config) => {
                 self.wait_all().await?;
+                self.written.rows.clear();
                 self.time_to_live(config).await?;
             }
             Ingestible::Flush => self.flush().await?,
@@ -352,45 +350,35 @@ impl Neo4jWriter {
     }
 
     async fn wait_all(&mut self) -> anyhow::Result<()> {
-        let mut first_err = None;
-        while let Some(h) = self.pending.pop_front() {
-            let r = h
-                .await
-                .map_err(|e| anyhow!("flush task failed: {e}"))
-                .and_then(|r| r);
-            if let Err(e) = r {
-                first_err.get_or_insert(e);
-            }
-        }
-        match first_err {
-            Some(e) => Err(e),
+        match self.scheduler.take() {
+            Some(s) => s.close().await,
             None => Ok(()),
         }
     }
 
-    /// Hands the buffered batch to a background flush task (spec §3.6 flush order, overlapped across batches).
+    /// Encodes the buffered batch into units and queues them (spec §3.6 flush order; see [`schedule`]).
     async fn flush(&mut self) -> anyhow::Result<()> {
         if self.batch.is_empty() {
             self.batch.records = 0;
             return Ok(());
         }
         let batch = std::mem::take(&mut self.batch);
-        let (nodes_tx, nodes_rx) = oneshot::channel();
-        let (rels_tx, rels_rx) = oneshot::channel();
-        let prev = self.chain.replace(Chain {
-            nodes_done: nodes_rx,
-            rels_done: rels_rx,
-        });
-        let shared = self.shared.clone();
-        self.pending.push_back(tokio::spawn(async move {
-            flush_batch(shared, batch, prev, nodes_tx, rels_tx).await
-        }));
-        while self.pending.len() > MAX_PENDING_FLUSHES {
-            if let Some(h) = self.pending.pop_front() {
-                h.await.map_err(|e| anyhow!("flush task failed: {e}"))??;
-            }
-        }
-        Ok(())
+        let permit = Arc::new(
+            self.batches
+                .clone()
+                .acquire_owned()
+                .await
+                .map_err(|e| anyhow!("writer closed: {e}"))?,
+        );
+        self.written.enabled = !self.lenient;
+        let units = self.shared.units(&batch, &permit, &mut self.written);
+        drop(batch);
+        let shared = &self.shared;
+        let scheduler = self
+            .scheduler
+            .get_or_insert_with(|| Scheduler::start(shared.clone()));
+        let _ = scheduler;
+        Scheduler::submit(&mut self.scheduler, units).await
     }
 
     async fn time_to_live(&mut self, config: TimeToLiveConfiguration) -> anyhow::Result<()> {
@@ -476,14 +464,95 @@ fn utc_now_minus_hours(hours: f64) -> bolt::value::DateTime {
     }
 }
 
-/// One bucket ready to send: its statement and encoded parameter maps (one per query).
+/// One query ready to send: a chunk of one bucket, its statement and its encoded parameter map.
 struct Prepared {
     /// `Label` or `TYPE`, for counters and error messages.
-    name: String,
-    statement: String,
-    payloads: Vec<Bytes>,
+    name: Arc<str>,
+    statement: Arc<str>,
+    payload: Bytes,
     rows: usize,
     idempotent: bool,
+}
+
+/// One bucket's rows, encoded back to back, with the node identities each row locks.
+#[derive(Default)]
+struct Encoded {
+    bytes: BytesMut,
+    /// Start of each row in `bytes`.
+    starts: Vec<usize>,
+    /// Identities per row: `width` each.
+    ids: Vec<u64>,
+    width: usize,
+}
+
+impl Encoded {
+    fn clear(&mut self) {
+        self.bytes.clear();
+        self.starts.clear();
+        self.ids.clear();
+    }
+
+    fn push_row(&mut self, start: usize, ids: &[u64]) {
+        self.starts.push(start);
+        self.width = ids.len();
+        self.ids.extend_from_slice(ids);
+    }
+
+    fn len(&self) -> usize {
+        self.starts.len()
+    }
+
+    fn range(&self, r: std::ops::Range<usize>) -> &[u8] {
+        let end = self.starts.get(r.end).copied().unwrap_or(self.bytes.len());
+        &self.bytes[self.starts[r.start]..end]
+    }
+
+    fn footprint(&self, r: std::ops::Range<usize>) -> &[u64] {
+        &self.ids[r.start * self.width..r.end * self.width]
+    }
+}
+
+/// Node rows this run has sent, by identity: a hash of the statement and the encoded row. A node row identical
+/// to the one last sent for that node (a hub such as a country, re-sent by every batch with the same cached
+/// timestamp) would `SET` the same values again, so it is left out; the scheduler still orders every later
+/// relationship after the unit that wrote it. Not used in lenient mode, where a failed write does not stop the
+/// run; cleared at each TTL and when it grows past [`Written::LIMIT`] entries.
+#[derive(Default)]
+struct Written {
+    rows: hashbrown::HashMap<u64, u64, foldhash::fast::FixedState>,
+    enabled: bool,
+}
+
+impl Written {
+    const LIMIT: usize = 1 << 20;
+
+    /// Whether the row must be sent (and remembers it).
+    fn fresh(&mut self, id: u64, row_hash: u64) -> bool {
+        if !self.enabled {
+            return true;
+        }
+        if self.rows.len() >= Self::LIMIT {
+            self.rows.clear();
+        }
+        self.rows.insert(id, row_hash) != Some(row_hash)
+    }
+}
+
+/// Node or relationship unit (for the counters).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Node,
+    Rel,
+}
+
+/// A query and the nodes it locks; the scheduler runs units whose footprints are disjoint at once.
+struct Unit {
+    prepared: Prepared,
+    kind: Kind,
+    /// Node identities written or locked, sorted and de-duplicated.
+    footprint: Vec<u64>,
+    /// Held until the last unit of the batch is done.
+    _batch: Arc<OwnedSemaphorePermit>,
 }
 
 impl Shared {
@@ -531,79 +600,185 @@ impl Shared {
         }
     }
 
-    /// Encodes one bucket: the APOC envelope (one query), or `chunk_size` rows per plain `UNWIND` query.
-    fn prepare(
+    /// Encodes a batch into units: each bucket cut into chunks of `chunk_size` rows, one query per chunk (the
+    /// APOC envelope around it, or a plain `UNWIND`), node buckets first. Chunks of one bucket run one after
+    /// the other when `execute_chunks_in_parallel` is false. Node rows this run already sent unchanged are left
+    /// out (see [`Written`]).
+    fn units(
         &self,
-        name: String,
+        batch: &Batch,
+        permit: &Arc<OwnedSemaphorePermit>,
+        written: &mut Written,
+    ) -> Vec<Unit> {
+        let fia = self.opts.set_first_ingested_at;
+        let use_apoc = self.opts.use_apoc;
+        let mut units = Vec::new();
+        let mut rows = Encoded::default();
+        for (i, b) in batch.nodes.iter().enumerate() {
+            let stmt = cypher::node_statement(&b.shape.spec(), fia, use_apoc);
+            let stmt_hash = buckets::IDENTITY.hash_one(&stmt);
+            rows.clear();
+            for r in 0..b.len() {
+                let start = rows.bytes.len();
+                b.encode_row(r, &mut rows.bytes, self.utc);
+                let id = b.id(r);
+                let row_hash = buckets::IDENTITY.hash_one((stmt_hash, &rows.bytes[start..]));
+                if !written.fresh(id, row_hash) {
+                    rows.bytes.truncate(start);
+                    continue;
+                }
+                rows.push_row(start, &[id]);
+            }
+            // Rows left out count as upserted, as Python counts every row it sends.
+            let skipped = b.len() - rows.len();
+            if skipped > 0 {
+                self.progress
+                    .nodes_upserted
+                    .fetch_add(skipped as u64, Ordering::Relaxed);
+                Progress::count_type(&self.progress.nodes_by_type, &b.shape.label, skipped);
+            }
+            self.chunk(
+                &mut units,
+                Kind::Node,
+                &b.shape.label,
+                stmt,
+                &rows,
+                true,
+                i,
+                permit,
+            );
+        }
+        for (i, b) in batch.rels.iter().enumerate() {
+            let stmt = cypher::relationship_statement(&b.shape.spec(), fia);
+            let idempotent = b.shape.rule == crate::model::RelationshipCreationRule::Eager;
+            rows.clear();
+            for r in 0..b.len() {
+                let start = rows.bytes.len();
+                b.encode_row(r, &mut rows.bytes, self.utc);
+                rows.push_row(start, &b.ends(r));
+            }
+            let bucket = batch.nodes.len() + i;
+            let name = &b.shape.rel_type;
+            self.chunk(
+                &mut units,
+                Kind::Rel,
+                name,
+                stmt,
+                &rows,
+                idempotent,
+                bucket,
+                permit,
+            );
+        }
+        units
+    }
+
+    /// Cuts one bucket's encoded rows into units of `chunk_size` rows.
+    #[allow(clippy::too_many_arguments)]
+    fn chunk(
+        &self,
+        units: &mut Vec<Unit>,
+        kind: Kind,
+        name: &str,
         statement: String,
-        src: &dyn RowSource,
+        rows: &Encoded,
         idempotent: bool,
-    ) -> Prepared {
-        let n = src.len();
-        let mut payloads = Vec::new();
-        if self.opts.use_apoc {
-            let mut buf = BytesMut::with_capacity(src.size_hint() + statement.len() + 256);
-            encode::map_header(&mut buf, 6);
-            encode::string(&mut buf, "iterate_params");
-            encode::map_header(&mut buf, 1);
-            encode::string(&mut buf, "batched_parameter_sets");
-            encode::list_header(&mut buf, n);
-            src.encode_rows(0..n, &mut buf, self.utc);
-            encode::string(&mut buf, "batched_query");
-            encode::string(&mut buf, &statement);
-            encode::string(&mut buf, "iterable_query");
-            encode::string(&mut buf, cypher::UNWIND_QUERY);
-            encode::string(&mut buf, "execute_chunks_in_parallel");
-            encode::boolean(&mut buf, self.opts.execute_chunks_in_parallel);
-            encode::string(&mut buf, "chunk_size");
-            encode::int(&mut buf, self.opts.chunk_size as i64);
-            encode::string(&mut buf, "retries_per_chunk");
-            encode::int(&mut buf, self.opts.retries_per_chunk);
-            payloads.push(buf.freeze());
+        bucket: usize,
+        permit: &Arc<OwnedSemaphorePermit>,
+    ) {
+        let n = rows.len();
+        if n == 0 {
+            return;
+        }
+        let chunk = self.opts.chunk_size.max(1);
+        let name: Arc<str> = Arc::from(name);
+        let statement: Arc<str> = if self.opts.use_apoc {
+            Arc::from(statement)
         } else {
-            let chunk = self.opts.chunk_size.max(1);
-            let mut start = 0;
-            while start < n {
-                let end = (start + chunk).min(n);
-                let mut buf = BytesMut::with_capacity(src.size_hint() * (end - start) / n + 64);
+            Arc::from(format!("{}{statement}", cypher::PLAIN_UNWIND_PREFIX))
+        };
+        // Sequential chunks: one pseudo-identity shared by the chunks of this bucket (a collision with a node
+        // would only order two units).
+        let serial = (!self.opts.execute_chunks_in_parallel && n > chunk).then(|| {
+            buckets::IDENTITY.hash_one(("sequential chunks", bucket, Arc::as_ptr(permit) as usize))
+        });
+        let mut start = 0;
+        while start < n {
+            let end = (start + chunk).min(n);
+            let body = rows.range(start..end);
+            let mut buf = BytesMut::with_capacity(body.len() + statement.len() + 320);
+            if self.opts.use_apoc {
+                encode::map_header(&mut buf, 6);
+                encode::string(&mut buf, "iterate_params");
+                encode::map_header(&mut buf, 1);
+                encode::string(&mut buf, "batched_parameter_sets");
+                encode::list_header(&mut buf, end - start);
+                buf.extend_from_slice(body);
+                encode::string(&mut buf, "batched_query");
+                encode::string(&mut buf, &statement);
+                encode::string(&mut buf, "iterable_query");
+                encode::string(&mut buf, cypher::UNWIND_QUERY);
+                encode::string(&mut buf, "execute_chunks_in_parallel");
+                encode::boolean(&mut buf, self.opts.execute_chunks_in_parallel);
+                encode::string(&mut buf, "chunk_size");
+                encode::int(&mut buf, self.opts.chunk_size as i64);
+                encode::string(&mut buf, "retries_per_chunk");
+                encode::int(&mut buf, self.opts.retries_per_chunk);
+            } else {
                 encode::map_header(&mut buf, 1);
                 encode::string(&mut buf, "rows");
                 encode::list_header(&mut buf, end - start);
-                src.encode_rows(start..end, &mut buf, self.utc);
-                payloads.push(buf.freeze());
-                start = end;
+                buf.extend_from_slice(body);
             }
-        }
-        let statement = if self.opts.use_apoc {
-            statement
-        } else {
-            format!("{}{statement}", cypher::PLAIN_UNWIND_PREFIX)
-        };
-        Prepared {
-            name,
-            statement,
-            payloads,
-            rows: n,
-            idempotent,
+            let mut footprint = rows.footprint(start..end).to_vec();
+            footprint.extend(serial);
+            footprint.sort_unstable();
+            footprint.dedup();
+            units.push(Unit {
+                prepared: Prepared {
+                    name: name.clone(),
+                    statement: statement.clone(),
+                    payload: buf.freeze(),
+                    rows: end - start,
+                    idempotent,
+                },
+                kind,
+                footprint,
+                _batch: permit.clone(),
+            });
+            start = end;
         }
     }
 
-    /// Sends one prepared bucket. Database-side failures are reported and counted, not returned; only a query
-    /// that cannot be run at all (after retries) is an error.
+    /// Adds a written unit to the counters.
+    fn count_written(&self, unit: &Unit) {
+        let p = &unit.prepared;
+        let (total, by_type) = match unit.kind {
+            Kind::Node => (&self.progress.nodes_upserted, &self.progress.nodes_by_type),
+            Kind::Rel => (
+                &self.progress.relationships_upserted,
+                &self.progress.relationships_by_type,
+            ),
+        };
+        total.fetch_add(p.rows as u64, Ordering::Relaxed);
+        Progress::count_type(by_type, &p.name, p.rows);
+    }
+
+    /// Sends one unit. Database-side failures are reported and counted, not returned; only a query that cannot
+    /// be run at all (after retries) is an error.
     async fn send(&self, p: &Prepared) -> anyhow::Result<()> {
+        self.log_statement(&p.statement);
         if self.opts.use_apoc {
-            self.log_statement(&p.statement);
-            let params = &p.payloads[0];
             let mut replays = 0;
             loop {
                 let out = self
-                    .query(cypher::APOC_COMMIT_QUERY, params, p.idempotent)
+                    .query(cypher::APOC_COMMIT_QUERY, &p.payload, p.idempotent)
                     .await
                     .map_err(|e| self.query_error(p, e))?;
                 let summary = ApocSummary::from_output(&out);
                 add(&self.progress.retries, summary.retries);
                 self.progress.absorb(&summary);
-                // Deadlocks between concurrent shapes: replaying a MERGE bucket is harmless and usually works.
+                // Deadlocks with other writers: replaying a MERGE unit is harmless and usually works.
                 if summary.has_failures()
                     && summary.lock_contention()
                     && p.idempotent
@@ -611,7 +786,11 @@ impl Shared {
                 {
                     replays += 1;
                     self.progress.retries.fetch_add(1, Ordering::Relaxed);
-                    tracing::warn!(shape = %p.name, "lock contention inside APOC batches; replaying the bucket");
+                    tracing::warn!(
+                        shape = %p.name,
+                        error = summary.error_messages.first().map(|(m, _)| m.as_str()).unwrap_or(""),
+                        "lock contention inside APOC batches; replaying the chunk"
+                    );
                     tokio::time::sleep(std::time::Duration::from_millis(200 * replays as u64))
                         .await;
                     continue;
@@ -620,44 +799,27 @@ impl Shared {
                 return Ok(());
             }
         }
-        let text = p.statement.as_str();
-        self.log_statement(text);
-        let run_chunk = |params: &Bytes| {
-            let params = params.clone();
-            async move {
-                match self.query(text, &params, p.idempotent).await {
-                    Ok(_) => Ok(()),
-                    // A refused row (a map property, a constraint) fails its chunk; like an APOC failed batch.
-                    Err(e)
-                        if e.code
-                            .as_deref()
-                            .is_some_and(|c| c.starts_with("Neo.ClientError.")) =>
-                    {
-                        let rows = params_rows_hint(&params);
-                        self.report_failures(
-                            &ApocSummary {
-                                failed_batches: 1,
-                                failed_operations: rows,
-                                error_messages: vec![(e.message.clone(), 1)],
-                                ..ApocSummary::default()
-                            },
-                            &format!("{} ({})", p.name, p.statement),
-                        );
-                        Ok(())
-                    }
-                    Err(e) => Err(self.query_error(p, e)),
-                }
+        match self.query(&p.statement, &p.payload, p.idempotent).await {
+            Ok(_) => Ok(()),
+            // A refused row (a map property, a constraint) fails its chunk; like an APOC failed batch.
+            Err(e)
+                if e.code
+                    .as_deref()
+                    .is_some_and(|c| c.starts_with("Neo.ClientError.")) =>
+            {
+                self.report_failures(
+                    &ApocSummary {
+                        failed_batches: 1,
+                        failed_operations: p.rows as i64,
+                        error_messages: vec![(e.message.clone(), 1)],
+                        ..ApocSummary::default()
+                    },
+                    &format!("{} ({})", p.name, p.statement),
+                );
+                Ok(())
             }
-        };
-        if self.opts.execute_chunks_in_parallel {
-            let results = futures_join_all(p.payloads.iter().map(run_chunk)).await;
-            results.into_iter().collect::<anyhow::Result<Vec<()>>>()?;
-        } else {
-            for params in &p.payloads {
-                run_chunk(params).await?;
-            }
+            Err(e) => Err(self.query_error(p, e)),
         }
-        Ok(())
     }
 
     fn query_error(&self, p: &Prepared, e: DbError) -> anyhow::Error {
@@ -674,113 +836,6 @@ impl Shared {
             e.message
         )
     }
-}
-
-/// The row count of a plain chunk: the list header right after `{rows: [`.
-fn params_rows_hint(params: &Bytes) -> i64 {
-    // map(1) "rows" = 1 + 5 bytes, then the list header.
-    match params.get(6) {
-        Some(&m) if m & 0xF0 == 0x90 => i64::from(m & 0x0F),
-        Some(0xD4) => params.get(7).map_or(0, |&b| i64::from(b)),
-        Some(0xD5) => params
-            .get(7..9)
-            .map_or(0, |b| i64::from(u16::from_be_bytes([b[0], b[1]]))),
-        Some(0xD6) => params.get(7..11).map_or(0, |b| {
-            i64::from(u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
-        }),
-        _ => 0,
-    }
-}
-
-/// Awaits futures concurrently on the current task (no spawn: they borrow the prepared bucket).
-async fn futures_join_all<F: std::future::Future>(futs: impl Iterator<Item = F>) -> Vec<F::Output> {
-    let mut set: Vec<_> = futs.map(Box::pin).collect();
-    let mut out: Vec<Option<F::Output>> = (0..set.len()).map(|_| None).collect();
-    std::future::poll_fn(|cx| {
-        let mut pending = false;
-        for (i, f) in set.iter_mut().enumerate() {
-            if out[i].is_none() {
-                match f.as_mut().poll(cx) {
-                    std::task::Poll::Ready(v) => out[i] = Some(v),
-                    std::task::Poll::Pending => pending = true,
-                }
-            }
-        }
-        if pending {
-            std::task::Poll::Pending
-        } else {
-            std::task::Poll::Ready(())
-        }
-    })
-    .await;
-    out.into_iter().flatten().collect()
-}
-
-async fn flush_batch(
-    shared: Arc<Shared>,
-    batch: Batch,
-    prev: Option<Chain>,
-    nodes_tx: oneshot::Sender<bool>,
-    rels_tx: oneshot::Sender<bool>,
-) -> anyhow::Result<()> {
-    let fia = shared.opts.set_first_ingested_at;
-    let use_apoc = shared.opts.use_apoc;
-    // Encode everything first: this overlaps with the database work of the previous batch.
-    let nodes: Vec<Prepared> = batch
-        .nodes
-        .iter()
-        .map(|b| {
-            let stmt = cypher::node_statement(&b.shape.spec(), fia, use_apoc);
-            shared.prepare(b.shape.label.clone(), stmt, b, true)
-        })
-        .collect();
-    let rels: Vec<Prepared> = batch
-        .rels
-        .iter()
-        .map(|b| {
-            let stmt = cypher::relationship_statement(&b.shape.spec(), fia);
-            let idempotent = b.shape.rule == crate::model::RelationshipCreationRule::Eager;
-            shared.prepare(b.shape.rel_type.clone(), stmt, b, idempotent)
-        })
-        .collect();
-    drop(batch);
-    let (prev_nodes, prev_rels) = match prev {
-        Some(c) => (Some(c.nodes_done), Some(c.rels_done)),
-        None => (None, None),
-    };
-    if let Some(rx) = prev_nodes
-        && !rx.await.unwrap_or(false)
-    {
-        return Err(anyhow!("not written: an earlier batch failed"));
-    }
-    for r in futures_join_all(nodes.iter().map(|p| shared.send(p))).await {
-        r?;
-    }
-    for p in &nodes {
-        shared
-            .progress
-            .nodes_upserted
-            .fetch_add(p.rows as u64, Ordering::Relaxed);
-        Progress::count_type(&shared.progress.nodes_by_type, &p.name, p.rows);
-    }
-    let _ = nodes_tx.send(true);
-    if let Some(rx) = prev_rels
-        && !rx.await.unwrap_or(false)
-    {
-        return Err(anyhow!("not written: an earlier batch failed"));
-    }
-    for r in futures_join_all(rels.iter().map(|p| shared.send(p))).await {
-        r?;
-    }
-    for p in &rels {
-        shared
-            .progress
-            .relationships_upserted
-            .fetch_add(p.rows as u64, Ordering::Relaxed);
-        Progress::count_type(&shared.progress.relationships_by_type, &p.name, p.rows);
-    }
-    let _ = rels_tx.send(true);
-    Ok(())
 }
 
 mod bolt_db;

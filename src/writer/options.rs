@@ -33,6 +33,8 @@ pub struct TargetOptions {
     pub connection_semaphore_limit: usize,
     /// Log APOC's failed batches instead of failing the run (Python's behaviour).
     pub lenient_apoc_errors: bool,
+    /// The writer argument `flush_concurrency` (spec §1.5): batches written at once beyond the usual overlap.
+    pub flush_concurrency: usize,
     /// Driver options that map onto the Bolt client.
     pub driver: DriverOptions,
     /// Keys that were accepted but do nothing here, and unknown keys: one warning each.
@@ -114,12 +116,7 @@ pub enum OptionsError {
 }
 
 /// Writer arguments of §1.5 that may still be present; the caller handles them.
-const WRITER_ARGUMENTS: &[&str] = &[
-    "batch_size",
-    "flush_concurrency",
-    "collect_stats",
-    "ingest_strategy_name",
-];
+const WRITER_ARGUMENTS: &[&str] = &["batch_size", "collect_stats", "ingest_strategy_name"];
 
 /// Python driver keywords we accept but that change nothing here (said once, at INFO).
 const DRIVER_NO_EFFECT: &[&str] = &[
@@ -261,6 +258,7 @@ impl TargetOptions {
             retry_factor: 1.0,
             connection_semaphore_limit: 0,
             lenient_apoc_errors: false,
+            flush_concurrency: 1,
             driver: DriverOptions::default(),
             warnings: Vec::new(),
         };
@@ -286,6 +284,7 @@ impl TargetOptions {
                 }
                 "use_apoc" => opts.use_apoc = r.boolean(key, v)?,
                 "chunk_size" => opts.chunk_size = r.int(key, v, 1)? as usize,
+                "flush_concurrency" => opts.flush_concurrency = r.int(key, v, 1)?.min(1024) as usize,
                 "execute_chunks_in_parallel" => opts.execute_chunks_in_parallel = r.boolean(key, v)?,
                 "retries_per_chunk" => opts.retries_per_chunk = r.int(key, v, 0)?,
                 "transaction_batch_size" => {

@@ -117,18 +117,55 @@ async fn nodes_before_relationships_and_batches_overlap() {
     };
     for k in 0..3 {
         let rel = at(&format!("R{k}"));
-        // Relationships of batch k start after every node of batches <= k has finished.
-        for j in 0..=k {
-            assert!(rel.1 >= at(&format!("A{j}")).2 && rel.1 >= at(&format!("B{j}")).2);
-        }
-        if k > 0 {
-            // Nodes of batch k wait for the nodes of batch k-1; relationships keep batch order.
-            assert!(at(&format!("A{k}")).1 >= at(&format!("A{}", k - 1)).2);
-            assert!(rel.1 >= at(&format!("R{}", k - 1)).2);
-        }
+        // A relationship starts after both of its endpoints were written.
+        assert!(rel.1 >= at(&format!("A{k}")).2 && rel.1 >= at(&format!("B{k}")).2);
     }
-    // The overlap: nodes of batch 1 started before relationships of batch 0 finished.
+    // Records that share no node are written at the same time: the nodes of batch 1 start before the
+    // relationships of batch 0 finish, and even before the nodes of batch 0 finish.
     assert!(at("A1").1 < at("R0").2, "{log:?}");
+    assert!(at("A1").1 < at("A0").2, "{log:?}");
+}
+
+/// Records sharing a hub node: every write touching the hub waits for the previous one (record order), while
+/// the leaves are written at once.
+#[tokio::test]
+async fn writes_sharing_a_node_keep_record_order() {
+    let fake = Arc::new(Fake::default());
+    let mut w = Neo4jWriter::with_database("t", opts(), fake.clone(), 1);
+    for k in 0..4 {
+        let mut hub = node("H", 0);
+        hub.properties.insert("v".into(), Value::Integer(k));
+        w.write(Ingestible::Ingestion(DesiredIngestion {
+            source: node(&format!("L{k}"), k),
+            source_node_creation_rule: NodeCreationRule::Eager,
+            relationships: vec![RelationshipWithNodes {
+                from_node: node(&format!("L{k}"), k),
+                to_node: hub,
+                relationship: Relationship {
+                    type_: format!("R{k}"),
+                    ..Default::default()
+                },
+                from_side_node_creation_rule: NodeCreationRule::Eager,
+                to_side_node_creation_rule: NodeCreationRule::Eager,
+                relationship_creation_rule: RelationshipCreationRule::Eager,
+            }],
+        }))
+        .await
+        .unwrap();
+    }
+    w.finish().await.unwrap();
+    let log = fake.log.lock().unwrap();
+    let hub: Vec<_> = log
+        .iter()
+        .filter(|(n, ..)| n == "H" || n.starts_with('R'))
+        .collect();
+    // H0 R0 H1 R1 ...: each starts after the previous one ended.
+    assert_eq!(hub.len(), 8, "{log:?}");
+    for pair in hub.windows(2) {
+        assert!(pair[1].1 >= pair[0].2, "{log:?}");
+    }
+    let names: Vec<&str> = hub.iter().map(|(n, ..)| n.as_str()).collect();
+    assert_eq!(names, ["H", "R0", "H", "R1", "H", "R2", "H", "R3"]);
 }
 
 #[tokio::test]
@@ -151,16 +188,5 @@ async fn apoc_failures_fail_the_run_unless_lenient() {
             let e = r.unwrap_err().to_string();
             assert!(e.contains("target 't'") && e.contains("1 batch(es)"), "{e}");
         }
-    }
-}
-
-#[test]
-fn plain_chunk_row_count_is_read_back() {
-    for n in [0usize, 3, 15, 16, 300, 70_000] {
-        let mut buf = BytesMut::new();
-        encode::map_header(&mut buf, 1);
-        encode::string(&mut buf, "rows");
-        encode::list_header(&mut buf, n);
-        assert_eq!(params_rows_hint(&buf.freeze()), n as i64);
     }
 }
