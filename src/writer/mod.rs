@@ -224,6 +224,8 @@ pub struct Neo4jWriter {
     /// One permit per batch buffered or being written: the writer waits when all are taken.
     batches: Arc<Semaphore>,
     written: Written,
+    /// Reused between flushes: rows are encoded here, then copied into each unit's parameters.
+    encoded: Encoded,
     lenient: bool,
 }
 
@@ -296,6 +298,7 @@ impl Neo4jWriter {
             scheduler: None,
             batches,
             written: Written::default(),
+            encoded: Encoded::default(),
             lenient,
         }
     }
@@ -371,7 +374,9 @@ impl Neo4jWriter {
                 .map_err(|e| anyhow!("writer closed: {e}"))?,
         );
         self.written.enabled = !self.lenient;
-        let units = self.shared.units(&batch, &permit, &mut self.written);
+        let units = self
+            .shared
+            .units(&batch, &permit, &mut self.written, &mut self.encoded);
         drop(batch);
         let shared = &self.shared;
         let scheduler = self
@@ -609,11 +614,11 @@ impl Shared {
         batch: &Batch,
         permit: &Arc<OwnedSemaphorePermit>,
         written: &mut Written,
+        rows: &mut Encoded,
     ) -> Vec<Unit> {
         let fia = self.opts.set_first_ingested_at;
         let use_apoc = self.opts.use_apoc;
         let mut units = Vec::new();
-        let mut rows = Encoded::default();
         for (i, b) in batch.nodes.iter().enumerate() {
             let stmt = cypher::node_statement(&b.shape.spec(), fia, use_apoc);
             let stmt_hash = buckets::IDENTITY.hash_one(&stmt);
