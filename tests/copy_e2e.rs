@@ -62,6 +62,38 @@ fn copy_whole_graph_preserves_labels_properties_and_types() {
 }
 
 #[test]
+fn copy_through_a_one_row_outbox_copies_everything() {
+    // The outbox bounds rows in flight; with room for one row, three readers take turns and nothing is lost.
+    let t = Names::new("CpOutbox");
+    let (src, dst) = (uri(), uri2());
+    clean(&src, &t.prefix);
+    clean(&dst, &t.prefix);
+    seed(&src, &t, 24, 8, 3);
+    let p = Project::new(&t, &src, &dst, "");
+    let out = p.copy(&[
+        "-f",
+        "src",
+        "-t",
+        "dst",
+        "--step-outbox-size",
+        "1",
+        "-c",
+        "3",
+        "--shard-size",
+        "5",
+        "--batch-size",
+        "7",
+    ]);
+    assert_ok(&out);
+    let (sn, sr) = dump(&src, &t);
+    assert_eq!(sn.len(), 24 + 8 + 3);
+    assert_eq!(sr.len(), 12 * 8 + 8);
+    assert_eq!(dump(&dst, &t), (sn, sr));
+    clean(&src, &t.prefix);
+    clean(&dst, &t.prefix);
+}
+
+#[test]
 fn copy_with_type_filters() {
     let t = Names::new("CpFilter");
     let (src, dst) = (uri(), uri2());

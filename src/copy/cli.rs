@@ -39,7 +39,7 @@ pub struct CopyArgs {
     /// Records per writer batch.
     #[arg(long = "batch-size", default_value_t = 1000)]
     pub batch_size: usize,
-    /// Records buffered between the readers and the writer.
+    /// Source rows buffered between the readers and the writer (with --batch-size, what bounds memory).
     #[arg(long = "step-outbox-size", default_value_t = 10000)]
     pub step_outbox_size: usize,
     /// Writer flush lanes.
