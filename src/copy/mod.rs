@@ -10,8 +10,9 @@
 //!   (`PULL` of `step_outbox_size / -c` rows, at most 1000 and at most `--shard-size`), and the reservation is
 //!   released only once the page's records are in the writer. A row is one record, except for a relationship
 //!   type with several schema adjacencies matching the same endpoints (one record each);
-//! - the writer holds its batch (`--batch-size` records, de-duplicated into buckets) and at most two earlier
-//!   batches being flushed (as encoded PackStream payloads);
+//! - the writer holds its batch (`--batch-size` records, de-duplicated into buckets) and a bounded number of
+//!   earlier batches being flushed, as encoded PackStream payloads (see [`crate::writer`]; it grows with
+//!   `--flush-concurrency`);
 //! - shard ids: at most `2 × -c + 1` shards of `--shard-size` ids, PackStream-encoded (queued, being read, being
 //!   planned), plus one page of the id listing per open type stream.
 //!
@@ -118,13 +119,13 @@ pub struct CopyReport {
     pub write: WriteStats,
 }
 
-/// Connects the destination writer with the copy's settings. `flush_concurrency` is passed in the target's keys
-/// (the writer reads its writer arguments from there).
-async fn connect_writer(
+/// The destination's keys for this run: the target's, then the `--connector-option` overrides, then
+/// `flush_concurrency` (the writer reads its writer arguments from the target's keys, spec §1.5).
+fn writer_keys(
     to: &TargetSpec,
     overrides: &serde_json::Map<String, Json>,
     settings: WriterSettings,
-) -> anyhow::Result<Neo4jWriter> {
+) -> serde_json::Map<String, Json> {
     let mut options = to.options.clone();
     for (k, v) in overrides {
         options.insert(k.clone(), v.clone());
@@ -133,6 +134,16 @@ async fn connect_writer(
         "flush_concurrency".into(),
         Json::from(settings.flush_concurrency as u64),
     );
+    options
+}
+
+/// Connects the destination writer with the copy's settings.
+async fn connect_writer(
+    to: &TargetSpec,
+    overrides: &serde_json::Map<String, Json>,
+    settings: WriterSettings,
+) -> anyhow::Result<Neo4jWriter> {
+    let options = writer_keys(to, overrides, settings);
     Neo4jWriter::connect(&to.name, &options, "copy", settings.batch_size).await
 }
 
