@@ -46,7 +46,20 @@ fn copy_whole_graph_preserves_labels_properties_and_types() {
     assert_eq!(pl, [t.n("Contractor"), t.n("Employee"), t.n("Person")]);
     let cl: Vec<String> = serde_json::from_value(r["cl"].clone()).unwrap();
     assert!(cl.contains(&t.n("Vendor")), "{cl:?}");
-    // Progress names every type with its rate; the final table has the per-type totals.
+    // Progress names every type with its count and rate; the final table has the per-type totals.
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let progress = stderr
+        .lines()
+        .rfind(|l| l.starts_with("Copied 203 records in "))
+        .unwrap_or_else(|| panic!("no final progress line: {}", text(&out)));
+    for part in [
+        format!(" | {} 150 (", t.n("WORKS_AT")),
+        format!(" | {} 10 (", t.n("LOCATED_IN")),
+        format!(" | {} 30 (", t.n("Person")),
+    ] {
+        assert!(progress.contains(&part), "{part} not in {progress}");
+    }
+    assert!(progress.ends_with("/s)"), "{progress}");
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
         stdout.contains(&format!("records_by_type_{}", t.n("WORKS_AT"))),
@@ -56,6 +69,38 @@ fn copy_whole_graph_preserves_labels_properties_and_types() {
 
     // A second run converges to the same graph (MERGE everywhere).
     assert_ok(&p.copy(&["-f", "src", "-t", "dst"]));
+    assert_eq!(dump(&dst, &t), (sn, sr));
+    clean(&src, &t.prefix);
+    clean(&dst, &t.prefix);
+}
+
+#[test]
+fn copy_through_a_one_row_outbox_copies_everything() {
+    // The outbox bounds rows in flight; with room for one row, three readers take turns and nothing is lost.
+    let t = Names::new("CpOutbox");
+    let (src, dst) = (uri(), uri2());
+    clean(&src, &t.prefix);
+    clean(&dst, &t.prefix);
+    seed(&src, &t, 24, 8, 3);
+    let p = Project::new(&t, &src, &dst, "");
+    let out = p.copy(&[
+        "-f",
+        "src",
+        "-t",
+        "dst",
+        "--step-outbox-size",
+        "1",
+        "-c",
+        "3",
+        "--shard-size",
+        "5",
+        "--batch-size",
+        "7",
+    ]);
+    assert_ok(&out);
+    let (sn, sr) = dump(&src, &t);
+    assert_eq!(sn.len(), 24 + 8 + 3);
+    assert_eq!(sr.len(), 12 * 8 + 8);
     assert_eq!(dump(&dst, &t), (sn, sr));
     clean(&src, &t.prefix);
     clean(&dst, &t.prefix);
@@ -200,6 +245,13 @@ fn copy_json_progress_and_sampling() {
         .lines()
         .filter_map(|l| serde_json::from_str(l).ok())
         .collect();
+    // With --json, every line on stderr is a JSON object.
+    for l in stderr.lines() {
+        assert!(
+            serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(l).is_ok(),
+            "not a JSON object: {l}"
+        );
+    }
     let find = |m: &str| lines.iter().find(|l| l["message"] == m);
     let start = find("Starting copy").unwrap_or_else(|| panic!("{}", text(&out)));
     assert_eq!(start["from"], "src");
@@ -226,6 +278,27 @@ fn copy_json_progress_and_sampling() {
     assert_eq!(
         counts(&dst, &t.n("Person"), &t.n("WORKS_AT")),
         (40, expected)
+    );
+    // Progress: records/s overall and per type, as numbers (the final report's values are strings).
+    let rec = find("Processing Record").unwrap_or_else(|| panic!("{}", text(&out)));
+    assert!(rec["records_per_second"].as_f64().is_some(), "{rec}");
+    let progress = lines
+        .iter()
+        .rfind(|l| l["message"] == "Metrics Report" && l["records"].is_number())
+        .unwrap_or_else(|| panic!("no progress metrics: {}", text(&out)));
+    let works = t.n("WORKS_AT");
+    assert_eq!(progress[format!("records_by_type_{works}")], expected);
+    assert!(
+        progress[format!("records_per_second_by_type_{works}")]
+            .as_f64()
+            .is_some_and(|r| r > 0.0),
+        "{progress}"
+    );
+    assert!(
+        progress[format!("records_per_second_by_type_{}", t.n("Person"))]
+            .as_f64()
+            .is_some(),
+        "{progress}"
     );
     clean(&src, &t.prefix);
     clean(&dst, &t.prefix);
@@ -267,4 +340,211 @@ fn copy_rejects_bad_options_and_targets() {
         "{}",
         text(&out)
     );
+}
+
+/// Answers the target prompts of `nodestream copy` on a pseudo-terminal: the arguments are the command; each
+/// ` > ` prompt gets the next answer of $ANSWERS (comma-separated). Prints everything the terminal showed.
+const PTY_PY: &str = r#"
+import os, pty, select, sys, time
+answers = os.environ["ANSWERS"].split(",")
+pid, fd = pty.fork()
+if pid == 0:
+    os.execv(sys.argv[1], sys.argv[1:])
+out, sent, deadline = b"", 0, time.time() + 120
+while time.time() < deadline:
+    r, _, _ = select.select([fd], [], [], 1)
+    if r:
+        try:
+            chunk = os.read(fd, 4096)
+        except OSError:
+            break
+        if not chunk:
+            break
+        out += chunk
+        while out.count(b" > ") > sent and sent < len(answers):
+            os.write(fd, answers[sent].encode() + b"\n")
+            sent += 1
+_, status = os.waitpid(pid, 0)
+sys.stdout.write(out.decode(errors="replace"))
+sys.exit(os.waitstatus_to_exitcode(status))
+"#;
+
+#[test]
+fn copy_asks_for_missing_targets_on_a_terminal() {
+    let t = Names::new("CpAsk");
+    let (src, dst) = (uri(), uri2());
+    clean(&src, &t.prefix);
+    clean(&dst, &t.prefix);
+    seed(&src, &t, 10, 4, 2);
+    let p = Project::new(&t, &src, &dst, "");
+    // No -f/-t: asked for both; a bad answer is refused and asked again; a name or an index is accepted.
+    let out = std::process::Command::new(python())
+        .arg("-c")
+        .arg(PTY_PY)
+        .arg(env!("CARGO_BIN_EXE_nodestream"))
+        .args(["copy", "--shard-size", "3"])
+        .current_dir(p.dir.path())
+        .env("ANSWERS", "9,src,1")
+        .output()
+        .expect("python runs");
+    let shown = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        shown.contains("Which target would you like to copy from?")
+            && shown.contains("Which target would you like to copy to?")
+            && shown.contains("[0] src")
+            && shown.contains("[1] dst")
+            && shown.contains("Value \"9\" is invalid"),
+        "{shown}"
+    );
+    assert_eq!(dump(&dst, &t), dump(&src, &t));
+    assert_eq!(counts(&dst, &t.n("Person"), &t.n("WORKS_AT")), (10, 20));
+    clean(&src, &t.prefix);
+    clean(&dst, &t.prefix);
+}
+
+#[test]
+fn copy_connector_options_reach_the_destination() {
+    let t = Names::new("CpConn");
+    let (src, dst) = (uri(), uri2());
+    clean(&src, &t.prefix);
+    clean(&dst, &t.prefix);
+    seed(&src, &t, 12, 4, 2);
+    let p = Project::new(&t, &src, &dst, "");
+    // database_name: the writes go to that database of the destination (which does not exist), not the source.
+    let out = p.copy(&[
+        "--from",
+        "src",
+        "--to",
+        "dst",
+        "--connector-option",
+        "database_name=nosuchdb",
+    ]);
+    assert!(!out.status.success(), "{}", text(&out));
+    let e = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        e.contains("target 'dst'") && e.contains("DatabaseNotFound") && e.contains("nosuchdb"),
+        "{}",
+        text(&out)
+    );
+    assert_eq!(counts(&dst, &t.n("Person"), &t.n("WORKS_AT")), (0, 0));
+    // use_apoc=false: plain UNWIND queries (logged once each at -v) instead of apoc.periodic.iterate.
+    let out = p.copy(&[
+        "--from",
+        "src",
+        "--to",
+        "dst",
+        "-v",
+        "--connector-option",
+        "use_apoc=false",
+        "--connector-option",
+        "chunk_size=5",
+    ]);
+    assert_ok(&out);
+    let e = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        e.contains("UNWIND $rows AS params MERGE") && !e.contains("apoc.periodic.iterate"),
+        "{}",
+        text(&out)
+    );
+    assert_eq!(dump(&dst, &t), dump(&src, &t));
+    clean(&src, &t.prefix);
+    clean(&dst, &t.prefix);
+}
+
+#[test]
+fn copy_latest_hours_keeps_only_recent_records() {
+    let t = Names::new("CpLatest");
+    let (src, dst) = (uri(), uri2());
+    clean(&src, &t.prefix);
+    clean(&dst, &t.prefix);
+    seed(&src, &t, 20, 5, 2);
+    // Recent: people 1..10 and WORKS_AT from people 2..10; everything else was last ingested 3 days ago.
+    let (person, company, works) = (t.n("Person"), t.n("Company"), t.n("WORKS_AT"));
+    cypher(
+        &src,
+        &[
+            format!(
+                "MATCH (p:{person}) SET p.last_ingested_at = CASE WHEN p.id <= 10 THEN datetime() ELSE datetime() - duration('P3D') END"
+            ),
+            format!("MATCH (c:{company}) SET c.last_ingested_at = datetime() - duration('P3D')"),
+            format!(
+                "MATCH (p)-[r:{works}]->() SET r.last_ingested_at = CASE WHEN p.id <= 10 THEN datetime() ELSE datetime() - duration('P3D') END"
+            ),
+        ],
+    );
+    let p = Project::new(&t, &src, &dst, "");
+    let out = p.copy(&[
+        "-f",
+        "src",
+        "-t",
+        "dst",
+        "--retriever-option",
+        "latest_hours=24",
+        "--node",
+        &person,
+    ]);
+    assert_ok(&out);
+    // 10 recent people; 5 of them (even ids) with 5 recent jobs each; old companies come only as endpoints.
+    assert_eq!(counts(&dst, &person, &works), (10, 25));
+    assert_eq!(
+        count(
+            &dst,
+            &format!("MATCH (p:{person}) WHERE p.id > 10 RETURN count(p) AS c")
+        ),
+        0
+    );
+    assert_eq!(
+        count(&dst, &format!("MATCH (c:{company}) RETURN count(c) AS c")),
+        5
+    );
+    clean(&src, &t.prefix);
+    clean(&dst, &t.prefix);
+}
+
+#[test]
+fn copy_batch_size_sets_the_writer_batches() {
+    // Within one writer batch the same source node is written once; with batches of one record, once per
+    // relationship: the destination's counters show the batch size took effect.
+    let t = Names::new("CpBatch");
+    let (src, dst) = (uri(), uri2());
+    clean(&src, &t.prefix);
+    clean(&dst, &t.prefix);
+    seed(&src, &t, 10, 6, 2);
+    let p = Project::new(&t, &src, &dst, "");
+    let person_rows = |batch: &str| {
+        let out = p.copy(&[
+            "-f",
+            "src",
+            "-t",
+            "dst",
+            "--json",
+            "-c",
+            "1",
+            "--relationship",
+            &t.n("WORKS_AT"),
+            "--retriever-option",
+            "relationships_only=true",
+            "--batch-size",
+            batch,
+        ]);
+        assert_ok(&out);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let last = stderr
+            .lines()
+            .rev()
+            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+            .find(|l| l["message"] == "Metrics Report")
+            .unwrap_or_else(|| panic!("{}", text(&out)));
+        last[format!("nodes_upserted_by_type_{}", t.n("Person"))]
+            .as_str()
+            .and_then(|s| s.parse::<i64>().ok())
+            .unwrap_or_else(|| panic!("{last}"))
+    };
+    // 5 employees x 6 companies = 30 relationships.
+    assert_eq!(person_rows("1000"), 5);
+    assert_eq!(person_rows("1"), 30);
+    assert_eq!(counts(&dst, &t.n("Person"), &t.n("WORKS_AT")), (5, 30));
+    clean(&src, &t.prefix);
+    clean(&dst, &t.prefix);
 }

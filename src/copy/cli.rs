@@ -39,7 +39,7 @@ pub struct CopyArgs {
     /// Records per writer batch.
     #[arg(long = "batch-size", default_value_t = 1000)]
     pub batch_size: usize,
-    /// Records buffered between the readers and the writer.
+    /// Source rows buffered between the readers and the writer (with --batch-size, what bounds memory).
     #[arg(long = "step-outbox-size", default_value_t = 10000)]
     pub step_outbox_size: usize,
     /// Writer flush lanes.
@@ -163,6 +163,25 @@ fn target_spec(project: &Project, name: &str) -> anyhow::Result<Option<TargetSpe
     }))
 }
 
+/// The retriever options of the command line: `--retriever-option` items, with `--preload-nodes` and
+/// `--shard-size` filling in only what they did not set (Python's `setdefault`). Returns the options and the
+/// merged overrides (for the `Starting copy` log).
+pub fn retriever_options(
+    args: &CopyArgs,
+) -> anyhow::Result<(RetrieverOptions, serde_json::Map<String, Json>)> {
+    let mut overrides = parse_key_values("--retriever-option", &args.retriever_option)?;
+    overrides
+        .entry("preload_nodes")
+        .or_insert(Json::Bool(args.preload_nodes));
+    if let Some(s) = args.shard_size {
+        overrides
+            .entry("shard_size")
+            .or_insert(Json::from(s as u64));
+    }
+    let retriever = RetrieverOptions::from_map(&overrides)?;
+    Ok((retriever, overrides))
+}
+
 /// Runs `nodestream copy`.
 pub fn main(args: CopyArgs) -> anyhow::Result<ExitCode> {
     let project = Project::load(&args.project)?;
@@ -178,17 +197,7 @@ pub fn main(args: CopyArgs) -> anyhow::Result<ExitCode> {
     };
 
     let connector_overrides = parse_key_values("--connector-option", &args.connector_option)?;
-    let mut retriever_overrides = parse_key_values("--retriever-option", &args.retriever_option)?;
-    // CLI flags only fill in what --retriever-option did not set (Python's setdefault).
-    retriever_overrides
-        .entry("preload_nodes")
-        .or_insert(Json::Bool(args.preload_nodes));
-    if let Some(s) = args.shard_size {
-        retriever_overrides
-            .entry("shard_size")
-            .or_insert(Json::from(s as u64));
-    }
-    let retriever = RetrieverOptions::from_map(&retriever_overrides)?;
+    let (retriever, retriever_overrides) = retriever_options(&args)?;
     if args.batch_size == 0 || args.flush_concurrency == 0 || args.step_outbox_size == 0 {
         bail!("--batch-size, --flush-concurrency and --step-outbox-size must be positive");
     }

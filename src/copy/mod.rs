@@ -4,6 +4,18 @@
 //! (element-id seeks) and map rows into ingestions; the main task feeds them to the destination's
 //! [`Neo4jWriter`], the same writer as `run`, and reports progress per type.
 //!
+//! Memory is bounded by the options, not by the size of the graph:
+//! - between the readers and the writer, at most `--step-outbox-size` source rows exist (decoded, mapped, or
+//!   queued): a reader reserves a page of rows in the [`reader::Outbox`] before pulling it from the server
+//!   (`PULL` of `step_outbox_size / -c` rows, at most 1000 and at most `--shard-size`), and the reservation is
+//!   released only once the page's records are in the writer. A row is one record, except for a relationship
+//!   type with several schema adjacencies matching the same endpoints (one record each);
+//! - the writer holds its batch (`--batch-size` records, de-duplicated into buckets) and a bounded number of
+//!   earlier batches being flushed, as encoded PackStream payloads (see [`crate::writer`]; it grows with
+//!   `--flush-concurrency`);
+//! - shard ids: at most `2 × -c + 1` shards of `--shard-size` ids, PackStream-encoded (queued, being read, being
+//!   planned), plus one page of the id listing per open type stream.
+//!
 //! Differences from Python 0.16, on purpose:
 //! - Paging: element-id shards instead of `ORDER BY … SKIP/LIMIT` (see [`query`]); one scan per type, no record
 //!   read twice or skipped while the graph changes.
@@ -33,7 +45,7 @@ use anyhow::Context;
 use indexmap::IndexMap;
 use mapping::Mapper;
 use options::RetrieverOptions;
-use reader::{Kind, Source, TypeJob};
+use reader::{Kind, Outbox, Source, TypeJob};
 use schema::CopySchema;
 use serde_json::{Value as Json, json};
 use std::io::Write;
@@ -107,13 +119,13 @@ pub struct CopyReport {
     pub write: WriteStats,
 }
 
-/// Connects the destination writer with the copy's settings. `flush_concurrency` is passed in the target's keys
-/// (the writer reads its writer arguments from there).
-async fn connect_writer(
+/// The destination's keys for this run: the target's, then the `--connector-option` overrides, then
+/// `flush_concurrency` (the writer reads its writer arguments from the target's keys, spec §1.5).
+fn writer_keys(
     to: &TargetSpec,
     overrides: &serde_json::Map<String, Json>,
     settings: WriterSettings,
-) -> anyhow::Result<Neo4jWriter> {
+) -> serde_json::Map<String, Json> {
     let mut options = to.options.clone();
     for (k, v) in overrides {
         options.insert(k.clone(), v.clone());
@@ -122,6 +134,16 @@ async fn connect_writer(
         "flush_concurrency".into(),
         Json::from(settings.flush_concurrency as u64),
     );
+    options
+}
+
+/// Connects the destination writer with the copy's settings.
+async fn connect_writer(
+    to: &TargetSpec,
+    overrides: &serde_json::Map<String, Json>,
+    settings: WriterSettings,
+) -> anyhow::Result<Neo4jWriter> {
+    let options = writer_keys(to, overrides, settings);
     Neo4jWriter::connect(&to.name, &options, "copy", settings.batch_size).await
 }
 
@@ -312,8 +334,9 @@ pub async fn execute(req: CopyRequest) -> anyhow::Result<CopyReport> {
     let concurrency = req.concurrency.max(1);
     let mut tasks: JoinSet<anyhow::Result<()>> = JoinSet::new();
     let (shard_tx, shard_rx) = mpsc::channel(concurrency);
-    let outbox = (req.step_outbox_size / ro.shard_size.max(1)).max(1);
-    let (rec_tx, mut rec_rx) = mpsc::channel(outbox);
+    let outbox = Outbox::new(req.step_outbox_size, concurrency, ro.shard_size);
+    // Unbounded on purpose: the outbox's permits bound what the channel can hold.
+    let (rec_tx, mut rec_rx) = mpsc::unbounded_channel();
     let active = Arc::new(AtomicI64::new(0));
     {
         let source = source.clone();
@@ -325,7 +348,7 @@ pub async fn execute(req: CopyRequest) -> anyhow::Result<CopyReport> {
         concurrency,
         shard_rx,
         mapper.clone(),
-        rec_tx,
+        (outbox, rec_tx),
         active.clone(),
     );
 
@@ -353,14 +376,16 @@ pub async fn execute(req: CopyRequest) -> anyhow::Result<CopyReport> {
     loop {
         tokio::select! {
             msg = rec_rx.recv() => {
-                let Some(shard) = msg else { break };
-                progress.rows += shard.rows as u64;
-                let n = shard.records.len() as u64;
-                for rec in shard.records {
+                let Some(chunk) = msg else { break };
+                progress.rows += chunk.rows as u64;
+                for rec in chunk.records {
                     writer.write(Ingestible::Ingestion(rec)).await?;
                 }
+                // Only now is the page's room in the outbox given back to the readers.
+                drop(chunk.permit);
+                let n = chunk.counted as u64;
                 progress.records += n;
-                progress.by_type[shard.type_index] += n;
+                progress.by_type[chunk.type_index] += n;
                 if interval.is_none() && progress.records >= progress.next_report_at {
                     let f = req.reporting_frequency.max(1);
                     progress.next_report_at = (progress.records / f + 1) * f;

@@ -121,42 +121,12 @@ impl Sink {
     }
 }
 
-/// A Bolt value as JSON (temporal values as ISO-8601 strings).
-pub fn bolt_json(v: &bolt::Value) -> J {
-    match v {
-        bolt::Value::Null => J::Null,
-        bolt::Value::Boolean(b) => J::Bool(*b),
-        bolt::Value::Integer(i) => json!(i),
-        bolt::Value::Float(f) => serde_json::Number::from_f64(*f).map_or(J::Null, J::Number),
-        bolt::Value::String(s) => J::String(s.clone()),
-        bolt::Value::List(l) => J::Array(l.iter().map(bolt_json).collect()),
-        bolt::Value::Map(m) => {
-            J::Object(m.iter().map(|(k, v)| (k.clone(), bolt_json(v))).collect())
-        }
-        bolt::Value::DateTime(d) => {
-            let t = chrono::DateTime::from_timestamp(
-                d.seconds + d.tz_offset_seconds,
-                d.nanoseconds as u32,
-            );
-            match t {
-                Some(t) if d.tz_offset_seconds == 0 => {
-                    J::String(t.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string())
-                }
-                Some(t) => J::String(format!(
-                    "{}{:+03}:{:02}",
-                    t.format("%Y-%m-%dT%H:%M:%S%.6f"),
-                    d.tz_offset_seconds / 3600,
-                    (d.tz_offset_seconds.abs() % 3600) / 60
-                )),
-                None => J::Null,
-            }
-        }
-        other => J::String(format!("{other:?}")),
-    }
-}
-
 fn props(p: &crate::model::Properties) -> J {
-    J::Object(p.iter().map(|(k, v)| (k.clone(), bolt_json(v))).collect())
+    J::Object(
+        p.iter()
+            .map(|(k, v)| (k.clone(), crate::model::value_json(v)))
+            .collect(),
+    )
 }
 
 fn node_json(n: &Node) -> J {

@@ -3,7 +3,7 @@
 
 use super::exec::{Database, Output, RetryPolicy};
 use super::options::TargetOptions;
-use bolt::Value;
+use crate::model::value_json;
 use bolt::packstream::encode::{self, Encode};
 use bytes::BytesMut;
 use serde_json::Value as Json;
@@ -46,50 +46,6 @@ fn encode_json(v: &Json, buf: &mut BytesMut) {
     }
 }
 
-fn props_json(m: &bolt::Map) -> Json {
-    Json::Object(m.iter().map(|(k, v)| (k.clone(), to_json(v))).collect())
-}
-
-/// A result value as a record value: nodes become their property maps, relationships
-/// `[start, TYPE, end]` (endpoint properties are not in the row, so they are empty maps), temporal values
-/// ISO-like strings.
-pub fn to_json(v: &Value) -> Json {
-    match v {
-        Value::Null => Json::Null,
-        Value::Boolean(b) => Json::Bool(*b),
-        Value::Integer(i) => Json::from(*i),
-        Value::Float(f) => serde_json::Number::from_f64(*f).map_or(Json::Null, Json::Number),
-        Value::String(s) => Json::String(s.clone()),
-        Value::Bytes(b) => Json::Array(b.iter().map(|x| Json::from(*x)).collect()),
-        Value::List(l) => Json::Array(l.iter().map(to_json).collect()),
-        Value::Map(m) => props_json(m),
-        Value::Node(n) => props_json(&n.properties),
-        Value::Relationship(r) => Json::Array(vec![
-            Json::Object(Default::default()),
-            Json::String(r.rel_type.clone()),
-            Json::Object(Default::default()),
-        ]),
-        Value::UnboundRelationship(r) => props_json(&r.properties),
-        Value::Path(p) => {
-            let mut out = Vec::new();
-            for (i, n) in p.nodes.iter().enumerate() {
-                if i > 0
-                    && let Some(r) = p.rels.get(i - 1)
-                {
-                    out.push(props_json(&r.properties));
-                }
-                out.push(props_json(&n.properties));
-            }
-            Json::Array(out)
-        }
-        Value::DateTime(d) => Json::String(format!(
-            "{}s+{}ns{:+}s",
-            d.seconds, d.nanoseconds, d.tz_offset_seconds
-        )),
-        other => Json::String(format!("{other:?}")),
-    }
-}
-
 fn rows_to_records(out: Output) -> Vec<Json> {
     out.rows
         .into_iter()
@@ -98,7 +54,7 @@ fn rows_to_records(out: Output) -> Vec<Json> {
                 out.keys
                     .iter()
                     .zip(row.iter())
-                    .map(|(k, v)| (k.clone(), to_json(v)))
+                    .map(|(k, v)| (k.clone(), value_json(v)))
                     .collect(),
             )
         })
@@ -231,6 +187,7 @@ pub fn run_blocking(
 mod tests {
     use super::*;
     use crate::writer::exec::{BoxFuture, DbError};
+    use bolt::Value;
     use bytes::Bytes;
     use std::sync::Mutex;
 
@@ -282,5 +239,101 @@ mod tests {
         encode::string(&mut want, "offset");
         encode::int(&mut want, 14);
         assert_eq!(seen[2], want);
+    }
+
+    /// Against the real server: a node with temporal, list and point properties comes out of the extractor as
+    /// the JSON record Python's `record.data()` prints with `str()` (checked against the Python driver itself).
+    #[tokio::test]
+    async fn records_render_values_as_the_python_driver_prints_them() {
+        let uri = std::env::var("NODESTREAM_TEST_URI")
+            .expect("NODESTREAM_TEST_URI must point at the test Neo4j (scripts/test sets it)");
+        let password =
+            std::env::var("NODESTREAM_TEST_PASSWORD").unwrap_or_else(|_| "password".into());
+        let driver = bolt::Driver::connect(bolt::Config::new(&uri, "neo4j", &password))
+            .await
+            .unwrap();
+        let run = |q: &str| driver.run(bolt::Query::new(q.to_string()));
+        run("MATCH (n:ExtractorJson) DETACH DELETE n")
+            .await
+            .unwrap();
+        run(
+            "CREATE (:ExtractorJson {id: 1, dt: datetime('2024-03-05T07:08:09.123456789+02:00'), \
+             utc: datetime('2024-03-05T07:08:09Z'), \
+             zoned: datetime({year: 2024, month: 7, day: 1, hour: 9, timezone: 'Europe/Paris'}), \
+             d: date('2024-03-05'), dur: duration('P1Y2M3DT4H5M6.5S'), neg: duration('-PT1.5S'), \
+             t: time('07:08:09.25+01:00'), ldt: localdatetime('2024-03-05T07:08:09'), \
+             tags: ['a', 'b'], nums: [1.0, 2.5], p: point({x: 1.5, y: 2.0})})",
+        )
+        .await
+        .unwrap();
+        let query = "MATCH (n:ExtractorJson) RETURN n.dt AS dt, n.utc AS utc, n.zoned AS zoned, n.d AS d, \
+                     n.dur AS dur, n.neg AS neg, n.t AS t, n.ldt AS ldt, n.tags AS tags, n.nums AS nums, \
+                     n.p AS p, n {.d, .tags} AS m SKIP $offset LIMIT $limit";
+        let args = serde_json::json!({"query": query, "uri": uri, "username": "neo4j", "password": password});
+        let mut ex = Neo4jExtractor::connect("test", args.as_object().unwrap())
+            .await
+            .unwrap();
+        let records = ex.next_page().await.unwrap().expect("one record");
+        assert!(ex.next_page().await.unwrap().is_none());
+        run("MATCH (n:ExtractorJson) DETACH DELETE n")
+            .await
+            .unwrap();
+        let expected = serde_json::json!({
+            "dt": "2024-03-05T07:08:09.123456789+02:00",
+            "utc": "2024-03-05T07:08:09.000000000+00:00",
+            "zoned": "2024-07-01T09:00:00.000000000+02:00",
+            "d": "2024-03-05",
+            "dur": "P1Y2M3DT4H5M6.5S",
+            "neg": "PT-1.5S",
+            "t": "07:08:09.250000000+01:00",
+            "ldt": "2024-03-05T07:08:09.000000000",
+            "tags": ["a", "b"],
+            "nums": [1.0, 2.5],
+            "p": {"srid": 7203, "x": 1.5, "y": 2.0},
+            "m": {"d": "2024-03-05", "tags": ["a", "b"]},
+        });
+        assert_eq!(records, vec![expected.clone()]);
+
+        // The same values through the Python driver, with `str()` of its temporal values (points aside: Python's
+        // are tuples, ours objects).
+        let venv = std::process::Command::new(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/python-env"),
+        )
+        .output()
+        .expect("scripts/python-env runs");
+        let python =
+            std::path::Path::new(String::from_utf8_lossy(&venv.stdout).trim()).join("bin/python");
+        let script = r#"
+import json, sys
+import neo4j.time as nt
+from neo4j import GraphDatabase
+def conv(v):
+    # str() for temporal values (a Duration is a tuple, json.dumps alone would print a list).
+    if isinstance(v, (nt.Date, nt.Time, nt.DateTime, nt.Duration)):
+        return str(v)
+    if isinstance(v, list):
+        return [conv(x) for x in v]
+    if isinstance(v, dict):
+        return {k: conv(x) for k, x in v.items()}
+    return v
+uri, password, query = sys.argv[1:4]
+values = "{dt: datetime('2024-03-05T07:08:09.123456789+02:00'), utc: datetime('2024-03-05T07:08:09Z'), zoned: datetime({year: 2024, month: 7, day: 1, hour: 9, timezone: 'Europe/Paris'}), d: date('2024-03-05'), dur: duration('P1Y2M3DT4H5M6.5S'), neg: duration('-PT1.5S'), t: time('07:08:09.25+01:00'), ldt: localdatetime('2024-03-05T07:08:09'), tags: ['a', 'b'], nums: [1.0, 2.5]}"
+with GraphDatabase.driver(uri, auth=("neo4j", password)) as d, d.session(database="neo4j") as s:
+    r = s.run("WITH " + values + " AS n RETURN n.dt AS dt, n.utc AS utc, n.zoned AS zoned, n.d AS d, n.dur AS dur, n.neg AS neg, n.t AS t, n.ldt AS ldt, n.tags AS tags, n.nums AS nums, n {.d, .tags} AS m").single()
+    print(json.dumps(conv(r.data())))
+"#;
+        let out = std::process::Command::new(&python)
+            .args(["-c", script, &uri, &password, query])
+            .output()
+            .unwrap_or_else(|e| panic!("{} runs: {e}", python.display()));
+        assert!(
+            out.status.success(),
+            "python: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let py: Json = serde_json::from_slice(&out.stdout).unwrap();
+        let mut ours = expected;
+        ours.as_object_mut().unwrap().remove("p");
+        assert_eq!(py, ours, "Python's driver prints these values differently");
     }
 }

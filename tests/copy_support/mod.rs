@@ -28,7 +28,8 @@ pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-fn python() -> PathBuf {
+/// The venv's Python (official driver, Python Nodestream).
+pub fn python() -> PathBuf {
     let out = Command::new(root().join("scripts/python-env"))
         .output()
         .expect("scripts/python-env runs");

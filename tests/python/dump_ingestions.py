@@ -13,7 +13,7 @@ from pathlib import Path
 
 from nodestream.project import Project
 
-FIXED_NOW = "2024-01-01T00:00:00.000000Z"
+FIXED_NOW = "2024-01-01T00:00:00.000000000+00:00"
 
 
 def value(v):
