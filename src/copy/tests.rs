@@ -35,9 +35,9 @@ fn connector_options_and_flush_concurrency_reach_the_writer_keys() {
     assert_eq!(keys["chunk_size"], 50);
     assert_eq!(keys["flush_concurrency"], 3);
     assert_eq!(keys["uri"], "bolt://h:7687");
-    // The writer's own parser takes them: overrides applied, flush_concurrency a known writer argument. (Once the
-    // writer reads `flush_concurrency` into its options, assert its value here too.)
+    // The writer's own parser takes them: overrides applied, flush_concurrency read as a writer argument.
     let opts = TargetOptions::parse("dst", &keys).unwrap();
+    assert_eq!(opts.flush_concurrency, 3);
     assert!(!opts.use_apoc);
     assert_eq!(opts.database_name, "other");
     assert_eq!(opts.chunk_size, 50);
