@@ -205,6 +205,21 @@ pub struct Point3D {
     pub z: f64,
 }
 
+impl Date {
+    /// The proleptic Gregorian `(year, month, day)` of this date (civil-from-days arithmetic).
+    pub fn civil(&self) -> (i64, i64, i64) {
+        let z = self.days + 719_468;
+        let era = z.div_euclid(146_097);
+        let doe = z.rem_euclid(146_097);
+        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+        let mp = (5 * doy + 2) / 153;
+        let day = doy - (153 * mp + 2) / 5 + 1;
+        let month = if mp < 10 { mp + 3 } else { mp - 9 };
+        (yoe + era * 400 + i64::from(month <= 2), month, day)
+    }
+}
+
 impl DateTime {
     /// An instant from Unix seconds (UTC), nanoseconds and the offset to display it in.
     pub fn from_unix(seconds: i64, nanoseconds: u32, tz_offset_seconds: i32) -> Self {
