@@ -224,6 +224,8 @@ pub struct Neo4jWriter {
     /// One permit per batch buffered or being written: the writer waits when all are taken.
     batches: Arc<Semaphore>,
     written: Written,
+    /// Batches handed to the scheduler so far (names each batch's sequential-chunk order).
+    batches_flushed: u64,
     /// Reused between flushes: rows are encoded here, then copied into each unit's parameters.
     encoded: Encoded,
     lenient: bool,
@@ -298,6 +300,7 @@ impl Neo4jWriter {
             scheduler: None,
             batches,
             written: Written::default(),
+            batches_flushed: 0,
             encoded: Encoded::default(),
             lenient,
         }
@@ -373,17 +376,26 @@ impl Neo4jWriter {
                 .await
                 .map_err(|e| anyhow!("writer closed: {e}"))?,
         );
-        self.written.enabled = !self.lenient;
-        let units = self
-            .shared
-            .units(&batch, &permit, &mut self.written, &mut self.encoded);
+        self.batches_flushed += 1;
+        let written = (!self.lenient).then_some(&mut self.written);
+        let units = self.shared.units(
+            &batch,
+            self.batches_flushed,
+            &permit,
+            written,
+            &mut self.encoded,
+        );
         drop(batch);
-        let shared = &self.shared;
         let scheduler = self
             .scheduler
-            .get_or_insert_with(|| Scheduler::start(shared.clone()));
-        let _ = scheduler;
-        Scheduler::submit(&mut self.scheduler, units).await
+            .get_or_insert_with(|| Scheduler::start(self.shared.clone()));
+        if !scheduler.submit(units)
+            && let Some(stopped) = self.scheduler.take()
+        {
+            // It stopped on a write error: report that error.
+            stopped.close().await?;
+        }
+        Ok(())
     }
 
     async fn time_to_live(&mut self, config: TimeToLiveConfiguration) -> anyhow::Result<()> {
@@ -525,7 +537,6 @@ impl Encoded {
 #[derive(Default)]
 struct Written {
     rows: hashbrown::HashMap<u64, u64, foldhash::fast::FixedState>,
-    enabled: bool,
 }
 
 impl Written {
@@ -533,9 +544,6 @@ impl Written {
 
     /// Whether the row must be sent (and remembers it).
     fn fresh(&mut self, id: u64, row_hash: u64) -> bool {
-        if !self.enabled {
-            return true;
-        }
         if self.rows.len() >= Self::LIMIT {
             self.rows.clear();
         }
@@ -612,10 +620,17 @@ impl Shared {
     fn units(
         &self,
         batch: &Batch,
+        batch_seq: u64,
         permit: &Arc<OwnedSemaphorePermit>,
-        written: &mut Written,
+        mut written: Option<&mut Written>,
         rows: &mut Encoded,
     ) -> Vec<Unit> {
+        // Sequential chunks: one pseudo-identity shared by the chunks of a bucket (a collision with a node would
+        // only order two units).
+        let serial = |bucket: usize, rows: &Encoded| {
+            (!self.opts.execute_chunks_in_parallel && rows.len() > self.opts.chunk_size.max(1))
+                .then(|| buckets::IDENTITY.hash_one(("sequential chunks", batch_seq, bucket)))
+        };
         let fia = self.opts.set_first_ingested_at;
         let use_apoc = self.opts.use_apoc;
         let mut units = Vec::new();
@@ -627,10 +642,12 @@ impl Shared {
                 let start = rows.bytes.len();
                 b.encode_row(r, &mut rows.bytes, self.utc);
                 let id = b.id(r);
-                let row_hash = buckets::IDENTITY.hash_one((stmt_hash, &rows.bytes[start..]));
-                if !written.fresh(id, row_hash) {
-                    rows.bytes.truncate(start);
-                    continue;
+                if let Some(w) = written.as_deref_mut() {
+                    let row_hash = buckets::IDENTITY.hash_one((stmt_hash, &rows.bytes[start..]));
+                    if !w.fresh(id, row_hash) {
+                        rows.bytes.truncate(start);
+                        continue;
+                    }
                 }
                 rows.push_row(start, &[id]);
             }
@@ -649,7 +666,7 @@ impl Shared {
                 stmt,
                 rows,
                 true,
-                i,
+                serial(i, rows),
                 permit,
             );
         }
@@ -671,7 +688,7 @@ impl Shared {
                 stmt,
                 rows,
                 idempotent,
-                bucket,
+                serial(bucket, rows),
                 permit,
             );
         }
@@ -688,7 +705,7 @@ impl Shared {
         statement: String,
         rows: &Encoded,
         idempotent: bool,
-        bucket: usize,
+        serial: Option<u64>,
         permit: &Arc<OwnedSemaphorePermit>,
     ) {
         let n = rows.len();
@@ -702,11 +719,6 @@ impl Shared {
         } else {
             Arc::from(format!("{}{statement}", cypher::PLAIN_UNWIND_PREFIX))
         };
-        // Sequential chunks: one pseudo-identity shared by the chunks of this bucket (a collision with a node
-        // would only order two units).
-        let serial = (!self.opts.execute_chunks_in_parallel && n > chunk).then(|| {
-            buckets::IDENTITY.hash_one(("sequential chunks", bucket, Arc::as_ptr(permit) as usize))
-        });
         let mut start = 0;
         while start < n {
             let end = (start + chunk).min(n);

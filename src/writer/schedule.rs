@@ -125,21 +125,10 @@ impl Scheduler {
         }
     }
 
-    /// Queues the units of one batch. Fails (with the first write error) once the scheduler has stopped.
-    pub(super) async fn submit(
-        self_: &mut Option<Scheduler>,
-        units: Vec<Unit>,
-    ) -> anyhow::Result<()> {
-        let Some(s) = self_ else {
-            return Ok(());
-        };
-        if s.tx.send(units).is_err() {
-            return match self_.take() {
-                Some(s) => s.close().await,
-                None => Ok(()),
-            };
-        }
-        Ok(())
+    /// Queues the units of one batch; false once the scheduler has stopped on an error ([`Scheduler::close`]
+    /// returns it).
+    pub(super) fn submit(&self, units: Vec<Unit>) -> bool {
+        self.tx.send(units).is_ok()
     }
 
     /// Waits for every queued unit; returns the first error.

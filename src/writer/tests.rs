@@ -190,3 +190,33 @@ async fn apoc_failures_fail_the_run_unless_lenient() {
         }
     }
 }
+
+/// `execute_chunks_in_parallel: false`: the chunks of one bucket run one after the other; with `true` they
+/// overlap (different nodes, nothing else orders them).
+#[tokio::test]
+async fn sequential_chunks_do_not_overlap() {
+    for parallel in [false, true] {
+        let fake = Arc::new(Fake::default());
+        let m = serde_json::json!({"uri": "bolt://x", "username": "u", "password": "p",
+            "chunk_size": 1, "execute_chunks_in_parallel": parallel});
+        let o = TargetOptions::parse("t", m.as_object().unwrap()).unwrap();
+        let mut w = Neo4jWriter::with_database("t", o, fake.clone(), 3);
+        for k in 0..3 {
+            w.write(Ingestible::Ingestion(DesiredIngestion {
+                source: node("S", k),
+                source_node_creation_rule: NodeCreationRule::Eager,
+                relationships: vec![],
+            }))
+            .await
+            .unwrap();
+        }
+        let stats = w.finish().await.unwrap();
+        assert_eq!(stats.nodes_upserted, 3);
+        let log = fake.log.lock().unwrap();
+        let mut s: Vec<_> = log.iter().filter(|(n, ..)| n == "S").collect();
+        assert_eq!(s.len(), 3, "{log:?}");
+        s.sort_by_key(|(_, start, _)| *start);
+        let overlap = s.windows(2).any(|p| p[1].1 < p[0].2);
+        assert_eq!(overlap, parallel, "{log:?}");
+    }
+}
