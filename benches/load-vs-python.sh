@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
 # Side-by-side load benchmark (issue 5): the same generated airport-shaped rows (1 node + 2 related nodes +
 # 2 relationships per row), the same project file and the same key constraints, loaded into the same server by
-#   1. this project's `nodestream run` (release build),
-#   2. Python Nodestream 0.16 + its Neo4j plugin 0.16 (the venv of scripts/python-env),
-#   3. the server alone: the same per-row statements fed by rows generated inside the server
+#   1. this project's `nodestream run` (release build), APOC envelope (the default);
+#   2. the same, with the target option `use_apoc: false` (our plain `UNWIND` chunks: no APOC on the server);
+#   3. Python Nodestream 0.16 + its Neo4j plugin 0.16 (the venv of scripts/python-env);
+#   4. the server alone: the same per-row statements fed by rows generated inside the server
 #      (apoc.periodic.iterate over UNWIND range(...)), no client in the way = the ceiling.
-# Prints rows/s, nodes/s, relationships/s, client CPU seconds, peak RSS, and the ratios to Python and to the ceiling.
+# The server is warmed up first (every load once on a small sample), so that no load pays for the JVM's JIT.
+# Prints rows/s, nodes/s, relationships/s, client CPU seconds, server CPU seconds (local servers), peak RSS, and
+# the ratios to Python and to the ceiling.
 #
-# Usage: benches/load-vs-python.sh [--rows N] [--uri bolt://host:port] [--skip-python] [--runs K]
+# Usage: benches/load-vs-python.sh [--rows N] [--uri bolt://host:port] [--skip-python] [--python-rows M] [--no-build]
 #   --rows N        rows to load (default 200000)
 #   --uri URI       server to use (default: start/reuse the instance `bench` on port 7699 via scripts/neo4j)
 #   --skip-python   only ours and the ceiling (Python takes minutes at 200k rows)
@@ -30,7 +33,18 @@ while [ $# -gt 0 ]; do
   esac
 done
 pw="${NEO4J_PASSWORD:-password}"
-[ -n "$uri" ] || uri="$(scripts/neo4j start --name bench --port 7699)"
+server_pid=""
+if [ -z "$uri" ]; then
+  uri="$(scripts/neo4j start --name bench --port 7699)"
+  server_pid="$(cat "${NEO4J_HOME_ROOT:-$HOME/.local/state/nodestream-rs}/bench/run/neo4j.pid" 2>/dev/null || true)"
+fi
+# The server's CPU seconds so far (user + system), when it runs here; "-" otherwise.
+server_cpu() {
+  if [ -n "$server_pid" ] && [ -r "/proc/$server_pid/stat" ]; then
+    awk '{print ($14 + $15) / 100}' "/proc/$server_pid/stat"
+  else echo "-"; fi
+}
+cpu_delta() { [ "$1" = - ] || [ "$2" = - ] && echo - || python3 -c "print(round($2 - $1, 2))"; }
 venv="$(scripts/python-env)"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
@@ -55,19 +69,20 @@ counts() {
     | python3 -c 'import json,sys; d=json.loads(sys.stdin.read()); print(d["a"], d["r"])'
 }
 
-declare -A WALL CPU RSS ROWS OK
+declare -A WALL CPU SCPU RSS ROWS OK
 # measure NAME ROWS cmd...: clean, run under /usr/bin/time, check the graph.
 measure() {
   local name="$1" n="$2"; shift 2
   clean
   echo "== $name: $n rows" >&2
-  local t0 t1
-  t0=$(date +%s.%N)
+  local t0 t1 c0 c1
+  c0=$(server_cpu); t0=$(date +%s.%N)
   if ! /usr/bin/time -f "%U %S %M" -o "$work/time.$name" "$@" > "$work/$name.log" 2>&1; then
     echo "$name failed; last lines of its output:" >&2; tail -20 "$work/$name.log" >&2; OK[$name]="FAILED"
   fi
-  t1=$(date +%s.%N)
+  t1=$(date +%s.%N); c1=$(server_cpu)
   WALL[$name]=$(python3 -c "print(round($t1 - $t0, 2))")
+  SCPU[$name]=$(cpu_delta "$c0" "$c1")
   read -r u s m < <(tail -1 "$work/time.$name")
   CPU[$name]=$(python3 -c "print(round($u + $s, 2))")
   RSS[$name]=$(python3 -c "print(round($m / 1024, 1))")
@@ -76,13 +91,32 @@ measure() {
   if [ "$a" = "$n" ] && [ "$r" = "$((2 * n))" ]; then OK[$name]="${OK[$name]:-ok}"; else OK[$name]="WRONG GRAPH ($a airports, $r WITHIN)"; fi
 }
 
+# sample DIR M: the project on the first M rows only, in DIR.
+sample() {
+  mkdir -p "$1"; head -n $(($2 + 1)) "$work/data/airports.csv" > "$1/airports.csv"
+  sed "s#$work/data/airports.csv#$1/airports.csv#" "$work/data/airports.yaml" > "$1/airports.yaml"
+  sed "s#$work/data/airports.yaml#$1/airports.yaml#" "$work/data/nodestream.yaml" > "$1/nodestream.yaml"
+}
+# plain DIR: the project of DIR with the target option `use_apoc: false`, as plain.yaml.
+plain() { sed 's/^\(    password: .*\)$/\1\n    use_apoc: false/' "$1/nodestream.yaml" > "$1/plain.yaml"; }
+ours="$root/target/release/nodestream"
+plain "$work/data"
+
+# Warm-up: every load once on a small sample, so that none of them pays for the server's JIT compilation.
+warm=$((airports < 20000 ? airports : 20000))
+sample "$work/warm" "$warm"; plain "$work/warm"
+echo "== warming the server up ($warm rows per load)" >&2
+(cd "$work/warm" && clean && "$ours" run airports -p nodestream.yaml -t bench >/dev/null 2>&1 \
+  && clean && "$ours" run airports -p plain.yaml -t bench >/dev/null 2>&1 \
+  && if [ "$skip_py" = 0 ]; then clean && "$venv/bin/nodestream" run airports -p nodestream.yaml -t bench >/dev/null 2>&1; fi) \
+  || echo "warning: a warm-up load failed" >&2
+
 cd "$work/data"
-measure rust "$airports" "$root/target/release/nodestream" run airports -p nodestream.yaml -t bench
+measure rust "$airports" "$ours" run airports -p nodestream.yaml -t bench
+measure plain "$airports" "$ours" run airports -p plain.yaml -t bench
 if [ "$skip_py" = 0 ]; then
   if [ -n "$py_rows" ] && [ "$py_rows" -lt "$airports" ]; then
-    mkdir -p "$work/py"; head -n $((py_rows + 1)) airports.csv > "$work/py/airports.csv"
-    sed "s#$work/data/airports.csv#$work/py/airports.csv#" airports.yaml > "$work/py/airports.yaml"
-    sed "s#$work/data/airports.yaml#$work/py/airports.yaml#" nodestream.yaml > "$work/py/nodestream.yaml"
+    sample "$work/py" "$py_rows"
     cd "$work/py"
     measure python "$py_rows" "$venv/bin/nodestream" run airports -p nodestream.yaml -t bench
     cd "$work/data"
@@ -115,9 +149,9 @@ ceiling() {
     "MATCH (from_node: BenchAirport) WHERE from_node.identifier = params.__from_node_identifier MATCH (to_node: BenchRegion) WHERE to_node.code = params.__to_node_code MERGE (from_node)-[rel: BenchWITHIN]->(to_node) SET rel += params.__rel_properties"
 }
 ceiling
-clean
-echo "== ceiling: $airports rows (server only)" >&2
-"$venv/bin/python" - "$uri" "$pw" "$airports" "$work/ceiling.tsv" > "$work/ceiling.out" <<'PY'
+# run_ceiling N: the five statements on N rows, in order, in one Python process; prints the server's time for them.
+run_ceiling() {
+  "$venv/bin/python" - "$uri" "$pw" "$1" "$work/ceiling.tsv" <<'PY'
 import sys, time
 from neo4j import GraphDatabase
 uri, pw, n, path = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
@@ -132,6 +166,13 @@ with GraphDatabase.driver(uri, auth=("neo4j", pw)) as d:
         assert recs[0]["failedBatches"] == 0, (it, recs)
     print(round(time.time() - t0, 2))
 PY
+}
+clean; run_ceiling "$warm" >/dev/null
+clean
+echo "== ceiling: $airports rows (server only)" >&2
+c0=$(server_cpu)
+run_ceiling "$airports" > "$work/ceiling.out"
+SCPU[ceiling]=$(cpu_delta "$c0" "$(server_cpu)")
 WALL[ceiling]=$(tail -1 "$work/ceiling.out"); ROWS[ceiling]="$airports"
 read -r a r < <(counts)
 if [ "$a" = "$airports" ] && [ "$r" = "$within" ]; then OK[ceiling]=ok; else OK[ceiling]="WRONG GRAPH ($a airports, $r WITHIN)"; fi
@@ -141,8 +182,9 @@ clean
 rate() { python3 -c "print(round($1 / ${WALL[$2]}))"; }
 echo
 echo "Neo4j at $uri, $(nproc) cores; $airports rows = $nodes nodes + $within relationships (Python: ${ROWS[python]:-skipped} rows)"
-printf '%-8s %9s %8s %9s %9s %9s %8s %8s %9s %10s  %s\n' load rows wall_s rows/s nodes/s rels/s cpu_s rss_MB vs_python vs_ceiling graph
-for name in rust python ceiling; do
+echo "rust = ours (APOC envelope, the default); plain = ours with use_apoc: false; ceiling = the server alone (APOC)"
+printf '%-8s %9s %8s %9s %9s %9s %8s %8s %8s %9s %10s  %s\n' load rows wall_s rows/s nodes/s rels/s cpu_s srv_cpu_s rss_MB vs_python vs_ceiling graph
+for name in rust plain python ceiling; do
   [ -n "${WALL[$name]:-}" ] || continue
   n="${ROWS[$name]}"
   r=$(rate "$n" "$name")
@@ -150,5 +192,5 @@ for name in rust python ceiling; do
   rs=$(rate "$((2 * n))" "$name")
   vp="-"; [ -n "${WALL[python]:-}" ] && vp=$(python3 -c "print(round($r / ($(rate "${ROWS[python]}" python)), 1))")
   vc=$(python3 -c "print(round($r / ($(rate "${ROWS[ceiling]}" ceiling)), 2))")
-  printf '%-8s %9s %8s %9s %9s %9s %8s %8s %9s %10s  %s\n' "$name" "$n" "${WALL[$name]}" "$r" "$ns" "$rs" "${CPU[$name]}" "${RSS[$name]}" "$vp" "$vc" "${OK[$name]}"
+  printf '%-8s %9s %8s %9s %9s %9s %8s %8s %8s %9s %10s  %s\n' "$name" "$n" "${WALL[$name]}" "$r" "$ns" "$rs" "${CPU[$name]}" "${SCPU[$name]}" "${RSS[$name]}" "$vp" "$vc" "${OK[$name]}"
 done
