@@ -33,6 +33,27 @@ impl BoltDatabase {
             database: opts.database_name.clone(),
         })
     }
+
+    /// The server's processor count, from its JMX bean; `None` when the procedure is refused (restricted
+    /// procedures, a user without the privilege) or the answer is odd: the writer then uses its fixed default.
+    pub async fn server_cores(&self) -> Option<usize> {
+        let q = bolt::Query::new(
+            "CALL dbms.queryJmx('java.lang:type=OperatingSystem') YIELD attributes \
+             RETURN attributes.AvailableProcessors.value AS n",
+        )
+        .database(self.database.as_str())
+        .read();
+        match self.driver.run(q).await {
+            Ok(r) => {
+                let n = r.rows.first()?.first()?.as_int()?;
+                usize::try_from(n).ok().filter(|n| (1..=4096).contains(n))
+            }
+            Err(e) => {
+                tracing::debug!("the server's processor count is not available: {e}");
+                None
+            }
+        }
+    }
 }
 
 impl Database for BoltDatabase {

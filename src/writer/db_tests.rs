@@ -360,3 +360,27 @@ async fn hub_nodes_keep_record_order_and_our_queries_never_deadlock() {
     assert_eq!(stats.relationships_upserted, 2 * n as u64);
     clean(p).await;
 }
+
+#[tokio::test]
+async fn in_flight_queries_follow_the_servers_processors() {
+    let opts = options::TargetOptions::parse("t", &target(serde_json::json!({}))).unwrap();
+    let db = bolt_db::BoltDatabase::connect(&opts).await.unwrap();
+    // The test server runs on this machine, so it sees the same processors.
+    let cores = std::thread::available_parallelism().unwrap().get();
+    assert_eq!(db.server_cores().await, Some(cores));
+    let w = Neo4jWriter::connect("t", &target(serde_json::json!({})), "test", 1000)
+        .await
+        .unwrap();
+    assert_eq!(w.shared.opts.server_cores, Some(cores));
+    assert_eq!(w.shared.opts.concurrency(), (2 * cores).clamp(2, 64));
+    // The pool still caps it.
+    let w = Neo4jWriter::connect(
+        "t",
+        &target(serde_json::json!({"max_connection_pool_size": 1})),
+        "test",
+        1000,
+    )
+    .await
+    .unwrap();
+    assert_eq!(w.shared.opts.concurrency(), 1);
+}

@@ -240,16 +240,19 @@ impl Neo4jWriter {
         pipeline_name: &str,
         batch_size: usize,
     ) -> anyhow::Result<Neo4jWriter> {
-        let opts = TargetOptions::parse(target_name, options)?;
+        let mut opts = TargetOptions::parse(target_name, options)?;
         for w in &opts.warnings {
             tracing::warn!("{w}");
         }
         let db = bolt_db::BoltDatabase::connect(&opts)
             .await
             .with_context(|| format!("target '{target_name}': cannot connect to {}", opts.uri))?;
+        opts.server_cores = db.server_cores().await;
         tracing::debug!(
             target = target_name,
             pipeline = pipeline_name,
+            server_cores = opts.server_cores,
+            in_flight = opts.concurrency(),
             "connected to Neo4j"
         );
         Ok(Neo4jWriter::with_database(

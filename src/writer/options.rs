@@ -39,6 +39,8 @@ pub struct TargetOptions {
     pub driver: DriverOptions,
     /// Keys that were accepted but do nothing here, and unknown keys: one warning each.
     pub warnings: Vec<String>,
+    /// Processors of the server, asked at connect when it tells (sizes the default number of queries in flight).
+    pub server_cores: Option<usize>,
 }
 
 impl std::fmt::Debug for TargetOptions {
@@ -261,6 +263,7 @@ impl TargetOptions {
             flush_concurrency: 1,
             driver: DriverOptions::default(),
             warnings: Vec::new(),
+            server_cores: None,
         };
         let (mut uri, mut username, mut password) = (None, None, None);
         let (mut encrypted, mut trust_all) = (false, false);
@@ -366,9 +369,10 @@ impl TargetOptions {
 
     /// How many bucket queries we keep in flight at once.
     pub fn concurrency(&self) -> usize {
-        // Enough to keep a small server's worker threads busy while the next batch is encoded; capped by the
-        // pool and by the user's semaphore.
-        let mut n = 4;
+        // Two per server processor: one running while the next one's rows are decoded, enough to keep the
+        // server's workers busy without piling up lock waits; 4 when the server does not tell. Capped by the pool
+        // and by the user's semaphore.
+        let mut n = self.server_cores.map_or(4, |c| (2 * c).clamp(2, 64));
         if let Some(pool) = self.driver.max_connection_pool_size {
             n = n.min(pool);
         }
@@ -517,5 +521,19 @@ mod tests {
         let o = parse(json!({"uri": "bolt://h", "username": "u", "password": "p", "connection_semaphore_limit": 1}))
             .unwrap();
         assert_eq!(o.concurrency(), 1);
+    }
+
+    #[test]
+    fn concurrency_follows_the_server_cores_within_the_limits() {
+        let mut o = parse(json!({"uri": "bolt://h", "username": "u", "password": "p"})).unwrap();
+        assert_eq!(o.concurrency(), 4, "unknown server: the fixed default");
+        o.server_cores = Some(8);
+        assert_eq!(o.concurrency(), 16);
+        o.server_cores = Some(1);
+        assert_eq!(o.concurrency(), 2);
+        let mut o = parse(json!({"uri": "bolt://h", "username": "u", "password": "p", "max_connection_pool_size": 5}))
+            .unwrap();
+        o.server_cores = Some(8);
+        assert_eq!(o.concurrency(), 5);
     }
 }
