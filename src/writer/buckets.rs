@@ -184,8 +184,7 @@ impl Rows {
         match found {
             Some(&i) => {
                 arena.truncate(start);
-                // Python's dict.update: later values win, first insertion order kept.
-                rows[i as usize].1.extend(props);
+                merge(&mut rows[i as usize].1, props);
                 false
             }
             None => {
@@ -202,6 +201,18 @@ impl Rows {
 
     fn len(&self) -> usize {
         self.rows.len()
+    }
+}
+
+/// Python's `dict.update`: later values win, first insertion order kept. Duplicates usually carry the same
+/// names in the same order (the same interpretation made them), so those overwrite in place without hashing.
+fn merge(old: &mut Properties, new: Properties) {
+    if old.len() == new.len() && old.keys().zip(new.keys()).all(|(a, b)| a == b) {
+        for (slot, (_, v)) in old.values_mut().zip(new) {
+            *slot = v;
+        }
+    } else {
+        old.extend(new);
     }
 }
 
@@ -270,10 +281,46 @@ impl Batch {
             }
             return;
         }
-        self.add_node(ingestion.source, ingestion.source_node_creation_rule);
-        for rel in ingestion.relationships {
-            self.add_relationship(rel);
+        let DesiredIngestion {
+            mut source,
+            source_node_creation_rule: rule,
+            relationships,
+        } = ingestion;
+        let props = std::mem::take(&mut source.properties);
+        let id = self.insert_node(&source, props, rule);
+        for rel in relationships {
+            self.add_relationship_of(rel, Some((&source, rule, id)));
         }
+    }
+
+    /// Whether buffering `node` under `rule` would only merge nothing into the source's row: the relationship
+    /// side that is the source node itself (same label, keys in order, labels, rule; no properties). Only
+    /// values whose equality is byte equality of their encoding qualify.
+    fn is_source(
+        node: &Node,
+        rule: NodeCreationRule,
+        source: &Node,
+        source_rule: NodeCreationRule,
+    ) -> bool {
+        use bolt::Value as V;
+        rule == source_rule
+            && node.properties.is_empty()
+            && node.type_ == source.type_
+            && node.additional_types == source.additional_types
+            && node.key_values.len() == source.key_values.len()
+            && node
+                .key_values
+                .iter()
+                .zip(&source.key_values)
+                .all(|((ka, va), (kb, vb))| {
+                    ka == kb
+                        && match (va, vb) {
+                            (V::String(a), V::String(b)) => a == b,
+                            (V::Integer(a), V::Integer(b)) => a == b,
+                            (V::Boolean(a), V::Boolean(b)) => a == b,
+                            _ => false,
+                        }
+                })
     }
 
     fn node_bucket(&mut self, node: &Node, rule: NodeCreationRule) -> usize {
@@ -305,8 +352,14 @@ impl Batch {
 
     /// Buffers one node under its shape, merging duplicates. Returns the node's identity: a hash of its primary
     /// label and key fragment, equal for every shape the node appears in (spec §4 "identity semantics").
-    pub fn add_node(&mut self, node: Node, rule: NodeCreationRule) -> u64 {
-        let b = self.node_bucket(&node, rule);
+    pub fn add_node(&mut self, mut node: Node, rule: NodeCreationRule) -> u64 {
+        let props = std::mem::take(&mut node.properties);
+        self.insert_node(&node, props, rule)
+    }
+
+    /// [`Batch::add_node`] with the properties apart, so the caller keeps the node's identity.
+    fn insert_node(&mut self, node: &Node, props: Properties, rule: NodeCreationRule) -> u64 {
+        let b = self.node_bucket(node, rule);
         let bucket = &mut self.nodes[b];
         let start = bucket.rows.arena.len();
         key_fragment(
@@ -316,14 +369,25 @@ impl Batch {
             &node.key_values,
         );
         let id = IDENTITY.hash_one((node.type_.as_str(), &bucket.rows.arena[start..]));
-        if bucket.rows.insert(start, node.properties, &self.hasher) {
+        if bucket.rows.insert(start, props, &self.hasher) {
             bucket.ids.push(id);
         }
         id
     }
 
     /// Buffers a relationship and both endpoint nodes (with their own, not creation-prevented, rules).
+    #[cfg(test)]
     pub fn add_relationship(&mut self, rel: RelationshipWithNodes) {
+        self.add_relationship_of(rel, None);
+    }
+
+    /// [`Batch::add_relationship`]; a side equal to `source` (already buffered, with this identity) is not
+    /// buffered again.
+    fn add_relationship_of(
+        &mut self,
+        rel: RelationshipWithNodes,
+        source: Option<(&Node, NodeCreationRule, u64)>,
+    ) {
         let b = self.rel_bucket(&rel);
         let RelationshipWithNodes {
             from_node,
@@ -354,8 +418,12 @@ impl Batch {
             &to_node.key_values,
         );
         let new = rows.insert(start, relationship.properties, &self.hasher);
-        let from = self.add_node(from_node, from_side_node_creation_rule);
-        let to = self.add_node(to_node, to_side_node_creation_rule);
+        let side = |batch: &mut Batch, node: Node, rule: NodeCreationRule| match source {
+            Some((s, s_rule, id)) if Batch::is_source(&node, rule, s, s_rule) => id,
+            _ => batch.add_node(node, rule),
+        };
+        let from = side(self, from_node, from_side_node_creation_rule);
+        let to = side(self, to_node, to_side_node_creation_rule);
         if new {
             self.rels[b].ends.push([from, to]);
         }
@@ -619,6 +687,50 @@ mod tests {
             v.encode(&mut want);
         }
         assert_eq!(encoded(&batch.rels[0]), want);
+    }
+
+    /// `add` skips re-buffering the source as a relationship side; the rows must be those of buffering it.
+    #[test]
+    fn source_sides_equal_buffering_them() {
+        let source = node("A", &[("id", s("1"))], &[("p", s("x"))], &["L"]);
+        let side = |p: &[(&str, Value)]| node("A", &[("id", s("1"))], p, &["L"]);
+        let rel = |from: Node, to: Node| RelationshipWithNodes {
+            from_node: from,
+            to_node: to,
+            relationship: Relationship {
+                type_: "R".into(),
+                key_values: Properties::new(),
+                properties: props(&[("w", Value::Integer(1))]),
+            },
+            from_side_node_creation_rule: NodeCreationRule::Eager,
+            to_side_node_creation_rule: NodeCreationRule::Eager,
+            relationship_creation_rule: RelationshipCreationRule::Eager,
+        };
+        let rels = vec![
+            rel(side(&[]), node("B", &[("k", s("b"))], &[], &[])),
+            rel(
+                node("B", &[("k", s("c"))], &[], &[]),
+                side(&[("q", s("y"))]),
+            ),
+        ];
+        let mut fast = Batch::default();
+        fast.add(DesiredIngestion {
+            source: source.clone(),
+            source_node_creation_rule: NodeCreationRule::Eager,
+            relationships: rels.clone(),
+        });
+        let mut slow = Batch::default();
+        slow.add_node(source, NodeCreationRule::Eager);
+        for r in rels {
+            slow.add_relationship(r);
+        }
+        assert_eq!(fast.nodes.len(), slow.nodes.len());
+        for (a, b) in fast.nodes.iter().zip(&slow.nodes) {
+            assert_eq!(encoded(a), encoded(b));
+            assert_eq!(a.ids, b.ids);
+        }
+        assert_eq!(encoded(&fast.rels[0]), encoded(&slow.rels[0]));
+        assert_eq!(fast.rels[0].ends, slow.rels[0].ends);
     }
 
     #[test]
