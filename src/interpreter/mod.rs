@@ -79,7 +79,14 @@ impl PropMap {
             PropMap::Static(entries) => {
                 for (k, p) in entries {
                     let v = p.single_bolt(ctx, norm).map_err(InterpretError)?;
-                    match out.get_mut(k.as_str()) {
+                    // Small maps (the usual few defaults): comparing names is cheaper than SipHash-ing each
+                    // name for the lookup on top of the insert.
+                    let slot = if out.len() <= 8 {
+                        out.iter_mut().find_map(|(name, slot)| (name == k).then_some(slot))
+                    } else {
+                        out.get_mut(k.as_str())
+                    };
+                    match slot {
                         Some(slot) => *slot = v,
                         None => {
                             out.insert(k.clone(), v);
@@ -622,25 +629,29 @@ impl Interpreter {
                             document: &Doc::Var(item.clone()),
                             variables: &ctx.variables,
                         };
-                        let rels = self.relationships(r, &e, now)?;
-                        ctx.rels.extend(rels);
+                        self.relationships(r, &e, now, &mut ctx.rels)?;
                     }
                 }
                 None => {
-                    let rels = self.relationships(r, &ctx.eval(), now)?;
-                    ctx.rels.extend(rels);
+                    let e = EvalCtx {
+                        document: &ctx.document,
+                        variables: &ctx.variables,
+                    };
+                    self.relationships(r, &e, now, &mut ctx.rels)?;
                 }
             },
         }
         Ok(())
     }
 
+    /// Appends the relationships of one evaluation to `out`.
     fn relationships(
         &self,
         r: &RelationshipInterp,
         e: &EvalCtx<'_>,
         now: &bolt::Value,
-    ) -> Result<Vec<PendingRel>, InterpretError> {
+        out: &mut Vec<PendingRel>,
+    ) -> Result<(), InterpretError> {
         let rel_type = type_name(&r.relationship_type, e)?.unwrap_or_default();
         let mut relationship = Relationship {
             type_: rel_type,
@@ -656,11 +667,11 @@ impl Interpreter {
         r.relationship_properties
             .apply(e, &mut relationship.properties, &r.prop_norm)?;
 
-        let key_sets: Vec<Properties> = if r.find_many {
+        if r.find_many {
             let PropMap::Static(entries) = &r.node_key else {
                 let mut k = Properties::new();
                 r.node_key.apply(e, &mut k, &r.key_norm)?;
-                return self.related(r, e, now, vec![k], relationship);
+                return self.related(r, e, now, std::iter::once(k), relationship, out);
             };
             let mut columns = Vec::with_capacity(entries.len());
             for (name, p) in entries {
@@ -673,20 +684,18 @@ impl Interpreter {
                     "Node Relationships do not have a consistent key length. Please check the find_many configuration.".into(),
                 ));
             }
-            (0..len)
-                .map(|i| {
-                    columns
-                        .iter()
-                        .map(|(n, vals)| ((*n).clone(), to_bolt(&vals[i], &r.key_norm)))
-                        .collect()
-                })
-                .collect()
+            let key_sets = (0..len).map(|i| {
+                columns
+                    .iter()
+                    .map(|(n, vals)| ((*n).clone(), to_bolt(&vals[i], &r.key_norm)))
+                    .collect()
+            });
+            self.related(r, e, now, key_sets, relationship, out)
         } else {
             let mut k = Properties::new();
             r.node_key.apply(e, &mut k, &r.key_norm)?;
-            vec![k]
-        };
-        self.related(r, e, now, key_sets, relationship)
+            self.related(r, e, now, std::iter::once(k), relationship, out)
+        }
     }
 
     fn related(
@@ -694,23 +703,30 @@ impl Interpreter {
         r: &RelationshipInterp,
         e: &EvalCtx<'_>,
         now: &bolt::Value,
-        key_sets: Vec<Properties>,
+        key_sets: impl ExactSizeIterator<Item = Properties>,
         relationship: Relationship,
-    ) -> Result<Vec<PendingRel>, InterpretError> {
+        out: &mut Vec<PendingRel>,
+    ) -> Result<(), InterpretError> {
         let node_type = type_name(&r.node_type, e)?;
         let Some(node_type) = node_type else {
             tracing::warn!("the related node type evaluated to null; relationship skipped");
-            return Ok(Vec::new());
+            return Ok(());
         };
-        let mut out = Vec::with_capacity(key_sets.len());
+        out.reserve(key_sets.len());
         let last = key_sets.len().saturating_sub(1);
         let mut relationship = Some(relationship);
-        for (i, keys) in key_sets.into_iter().enumerate() {
+        let mut node_type = Some(node_type);
+        for (i, keys) in key_sets.enumerate() {
             if keys.is_empty() || keys.values().any(|v| matches!(v, bolt::Value::Null)) {
                 continue;
             }
             let mut related = Node {
-                type_: node_type.clone(),
+                // Like the relationship: the last related node takes the type name, the others copy it.
+                type_: if i == last {
+                    node_type.take().unwrap_or_default()
+                } else {
+                    node_type.clone().unwrap_or_default()
+                },
                 key_values: keys,
                 properties: self.defaults(
                     now,
@@ -734,7 +750,7 @@ impl Interpreter {
                 rel_rule: r.relationship_creation_rule,
             });
         }
-        Ok(out)
+        Ok(())
     }
 }
 
