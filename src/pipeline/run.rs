@@ -86,6 +86,8 @@ pub async fn run_pipeline(
             let mut buf: Vec<Output> = Vec::with_capacity(chunk);
             let mut dropped: u64 = 0;
             let tx = tx_out;
+            // Written records come back here to be freed (see `recycle`): cheaper than on the writer's thread.
+            let garbage = crate::writer::buckets::recycle::Taker::new();
             let mut out = |o: Output| -> anyhow::Result<()> {
                 if discard {
                     drop(o);
@@ -100,6 +102,7 @@ pub async fn run_pipeline(
                 if buf.len() >= chunk {
                     let full = std::mem::replace(&mut buf, Vec::with_capacity(chunk));
                     tx.blocking_send((0, full)).map_err(|_| Closed)?;
+                    garbage.collect();
                 }
                 Ok(())
             };
