@@ -275,18 +275,44 @@ impl Drop for Batch {
         for b in &mut self.rels {
             g.rows.push(std::mem::take(&mut b.rows.rows));
         }
-        recycle::give(std::mem::take(g));
+        recycle::give(std::mem::replace(g, Garbage::EMPTY));
     }
 }
 
 /// Record parts the writer no longer needs, to be freed where they were allocated.
-#[derive(Default)]
 pub struct Garbage {
     nodes: Vec<Node>,
     props: Vec<Properties>,
     rels: Vec<Vec<RelationshipWithNodes>>,
     types: Vec<String>,
     rows: Vec<Vec<(Range<u32>, Properties)>>,
+}
+
+impl Garbage {
+    const EMPTY: Garbage = Garbage {
+        nodes: Vec::new(),
+        props: Vec::new(),
+        rels: Vec::new(),
+        types: Vec::new(),
+        rows: Vec::new(),
+    };
+
+    /// Frees the contents, keeping the lists' room for the next batch.
+    fn clear(&mut self) {
+        self.nodes.clear();
+        self.props.clear();
+        self.rels.clear();
+        self.types.clear();
+        self.rows.clear();
+    }
+}
+
+impl Default for Garbage {
+    /// Emptied lists of an earlier batch when there are some: a batch's lists are large, and fresh ones would
+    /// be fresh memory for every batch.
+    fn default() -> Self {
+        recycle::spare().unwrap_or(Garbage::EMPTY)
+    }
 }
 
 /// Hands the memory of written records back to the pipeline's steps thread, which allocated it.
@@ -302,12 +328,20 @@ pub mod recycle {
     struct Bin {
         takers: usize,
         garbage: Vec<Garbage>,
+        /// Emptied garbage lists, for the next batches.
+        spare: Vec<Garbage>,
     }
 
     static BIN: Mutex<Bin> = Mutex::new(Bin {
         takers: 0,
         garbage: Vec::new(),
+        spare: Vec::new(),
     });
+
+    /// Emptied lists to reuse, if a taker has emptied some.
+    pub(super) fn spare() -> Option<Garbage> {
+        BIN.lock().ok()?.spare.pop()
+    }
 
     /// Queues garbage for a taker, or frees it here when there is none.
     pub(super) fn give(g: Garbage) {
@@ -333,13 +367,20 @@ pub mod recycle {
             Taker(())
         }
 
-        /// Frees what is queued.
+        /// Frees what is queued; the emptied lists go back for reuse.
         pub fn collect(&self) {
-            let queued = match BIN.lock() {
+            let mut queued = match BIN.lock() {
                 Ok(mut bin) if !bin.garbage.is_empty() => std::mem::take(&mut bin.garbage),
                 _ => return,
             };
-            drop(queued);
+            for g in &mut queued {
+                g.clear();
+            }
+            if let Ok(mut bin) = BIN.lock() {
+                // A few in reserve cover the batches in flight.
+                let room = 4usize.saturating_sub(bin.spare.len());
+                bin.spare.extend(queued.drain(..).take(room));
+            }
         }
     }
 
@@ -348,6 +389,10 @@ pub mod recycle {
             let queued = match BIN.lock() {
                 Ok(mut bin) => {
                     bin.takers = bin.takers.saturating_sub(1);
+                    if bin.takers == 0 {
+                        let spare = std::mem::take(&mut bin.spare);
+                        bin.garbage.extend(spare);
+                    }
                     std::mem::take(&mut bin.garbage)
                 }
                 Err(_) => Vec::new(),
