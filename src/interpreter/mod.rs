@@ -82,7 +82,8 @@ impl PropMap {
                     // Small maps (the usual few defaults): comparing names is cheaper than SipHash-ing each
                     // name for the lookup on top of the insert.
                     let slot = if out.len() <= 8 {
-                        out.iter_mut().find_map(|(name, slot)| (name == k).then_some(slot))
+                        out.iter_mut()
+                            .find_map(|(name, slot)| (name == k).then_some(slot))
                     } else {
                         out.get_mut(k.as_str())
                     };
