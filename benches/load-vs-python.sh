@@ -6,7 +6,7 @@
 #   3. Python Nodestream 0.16 + its Neo4j plugin 0.16 (the venv of scripts/python-env);
 #   4. the server alone: the same per-row statements fed by rows generated inside the server
 #      (apoc.periodic.iterate over UNWIND range(...)), no client in the way = the ceiling.
-# The server is warmed up first (every load once on a small sample), so that no load pays for the JVM's JIT.
+# The server is warmed up first (each kind of load once), so that no load pays for the JVM's JIT compilation.
 # Prints rows/s, nodes/s, relationships/s, client CPU seconds, server CPU seconds (local servers), peak RSS, and
 # the ratios to Python and to the ceiling.
 #
@@ -16,7 +16,8 @@
 #   --skip-python   only ours and the ceiling (Python takes minutes at 200k rows)
 #   --python-rows M load only the first M rows with Python and report its rate (default: all rows)
 #   --no-build      use the existing target/release/nodestream
-# Environment: NEO4J_PASSWORD (default "password").
+# Environment: NEO4J_PASSWORD (default "password"); BENCH_HEAP / BENCH_PAGECACHE size the `bench` server
+# (default 8000m / 4g; it is restarted with them).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 root="$(pwd)"
@@ -33,9 +34,13 @@ while [ $# -gt 0 ]; do
   esac
 done
 pw="${NEO4J_PASSWORD:-password}"
+heap="${BENCH_HEAP:-8000m}"; pagecache="${BENCH_PAGECACHE:-4g}"
 server_pid=""
 if [ -z "$uri" ]; then
-  uri="$(scripts/neo4j start --name bench --port 7699)"
+  # A fresh server with the heap `neo4j-admin server memory-recommendation` gives for this 24 GiB machine
+  # (8000m; the test servers' 1g heap spends a quarter of a load in GC pauses).
+  scripts/neo4j stop --name bench >/dev/null 2>&1 || true
+  uri="$(NEO4J_HEAP="$heap" NEO4J_PAGECACHE="$pagecache" scripts/neo4j start --name bench --port 7699)"
   server_pid="$(cat "${NEO4J_HOME_ROOT:-$HOME/.local/state/nodestream-rs}/bench/run/neo4j.pid" 2>/dev/null || true)"
 fi
 # The server's CPU seconds so far (user + system), when it runs here; "-" otherwise.
@@ -102,13 +107,14 @@ plain() { sed 's/^\(    password: .*\)$/\1\n    use_apoc: false/' "$1/nodestream
 ours="$root/target/release/nodestream"
 plain "$work/data"
 
-# Warm-up: every load once on a small sample, so that none of them pays for the server's JIT compilation.
-warm=$((airports < 20000 ? airports : 20000))
+# Warm-up: each kind of load once on all the rows, so that none of them pays for the server's JIT compilation
+# (a 50,000-row warm-up still left the first measured load with 40 % more server CPU; Python sends the same
+# statements as our APOC load).
+warm="$airports"
 sample "$work/warm" "$warm"; plain "$work/warm"
 echo "== warming the server up ($warm rows per load)" >&2
 (cd "$work/warm" && clean && "$ours" run airports -p nodestream.yaml -t bench >/dev/null 2>&1 \
-  && clean && "$ours" run airports -p plain.yaml -t bench >/dev/null 2>&1 \
-  && if [ "$skip_py" = 0 ]; then clean && "$venv/bin/nodestream" run airports -p nodestream.yaml -t bench >/dev/null 2>&1; fi) \
+  && clean && "$ours" run airports -p plain.yaml -t bench >/dev/null 2>&1) \
   || echo "warning: a warm-up load failed" >&2
 
 cd "$work/data"
