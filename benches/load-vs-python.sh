@@ -108,7 +108,7 @@ ours="$root/target/release/nodestream"
 plain "$work/data"
 
 # Warm-up: each kind of load once on all the rows, so that none of them pays for the server's JIT compilation
-# (a 50,000-row warm-up still left the first measured load with 40 % more server CPU; Python sends the same
+# (a 50,000-row warm-up still left the first measured load with 30 % more server CPU; Python sends the same
 # statements as our APOC load).
 warm="$airports"
 sample "$work/warm" "$warm"; plain "$work/warm"
