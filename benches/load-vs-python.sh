@@ -5,7 +5,8 @@
 #   2. the same, with the target option `use_apoc: false` (our plain `UNWIND` chunks: no APOC on the server);
 #   3. Python Nodestream 0.16 + its Neo4j plugin 0.16 (the venv of scripts/python-env);
 #   4. the server alone: the same per-row statements fed by rows generated inside the server
-#      (apoc.periodic.iterate over UNWIND range(...)), no client in the way = the ceiling.
+#      (apoc.periodic.iterate over UNWIND range(...)), no client in the way = the ceiling;
+#   5. on a local server, the server's CPU floor: the same statements inside the server without APOC.
 # The server is warmed up first (each kind of load once), so that no load pays for the JVM's JIT compilation.
 # Prints rows/s, nodes/s, relationships/s, client CPU seconds, server CPU seconds (local servers), peak RSS, and
 # the ratios to Python and to the ceiling.
@@ -185,6 +186,37 @@ if [ "$a" = "$airports" ] && [ "$r" = "$within" ]; then OK[ceiling]=ok; else OK[
 CPU[ceiling]="-"; RSS[ceiling]="-"
 clean
 
+# The server's CPU floor for the plain statements: the same rows and statements run inside the server with no
+# APOC and no Bolt parameters, one transaction of 1,000 rows at a time (so its wall time is no ceiling; its CPU
+# is the least work the server can do for this load).
+run_floor() {
+  "$venv/bin/python" - "$uri" "$pw" "$1" "$work/ceiling.tsv" <<'PY'
+import sys
+from neo4j import GraphDatabase
+uri, pw, n, path = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
+stmts = [line.rstrip("\n").split("\t") for line in open(path)]
+with GraphDatabase.driver(uri, auth=("neo4j", pw)) as d, d.session(database="neo4j") as s:
+    for it, batched in stmts:
+        head, _, tail = it.rpartition(" RETURN ")
+        s.run(f"{head} WITH {tail} CALL {{ WITH params {batched} }} IN TRANSACTIONS OF 1000 ROWS", n=n).consume()
+PY
+}
+floor_cpu="-"
+if [ -n "$server_pid" ]; then
+  run_floor "$warm" >/dev/null 2>&1 || true
+  clean
+  echo "== server CPU floor: $airports rows inside the server, no APOC" >&2
+  c0=$(server_cpu)
+  if run_floor "$airports" >/dev/null 2>"$work/floor.err"; then
+    floor_cpu=$(cpu_delta "$c0" "$(server_cpu)")
+    read -r a r < <(counts)
+    [ "$a" = "$airports" ] && [ "$r" = "$within" ] || floor_cpu="WRONG GRAPH ($a airports, $r WITHIN)"
+  else
+    echo "the floor measurement failed:" >&2; tail -5 "$work/floor.err" >&2
+  fi
+  clean
+fi
+
 rate() { python3 -c "print(round($1 / ${WALL[$2]}))"; }
 echo
 echo "Neo4j at $uri, $(nproc) cores; $airports rows = $nodes nodes + $within relationships (Python: ${ROWS[python]:-skipped} rows)"
@@ -200,3 +232,4 @@ for name in rust plain python ceiling; do
   vc=$(python3 -c "print(round($r / ($(rate "${ROWS[ceiling]}" ceiling)), 2))")
   printf '%-8s %9s %8s %9s %9s %9s %8s %8s %8s %9s %10s  %s\n' "$name" "$n" "${WALL[$name]}" "$r" "$ns" "$rs" "${CPU[$name]}" "${SCPU[$name]}" "${RSS[$name]}" "$vp" "$vc" "${OK[$name]}"
 done
+echo "server CPU floor for these rows (same statements inside the server, no APOC, no Bolt parameters): $floor_cpu s"
