@@ -111,10 +111,8 @@ plain "$work/data"
 # Warm-up: each kind of load once on all the rows, so that none of them pays for the server's JIT compilation
 # (a 50,000-row warm-up still left the first measured load with 30 % more server CPU; Python sends the same
 # statements as our APOC load).
-warm="$airports"
-sample "$work/warm" "$warm"; plain "$work/warm"
-echo "== warming the server up ($warm rows per load)" >&2
-(cd "$work/warm" && clean && "$ours" run airports -p nodestream.yaml -t bench >/dev/null 2>&1 \
+echo "== warming the server up ($airports rows per load)" >&2
+(cd "$work/data" && clean && "$ours" run airports -p nodestream.yaml -t bench >/dev/null 2>&1 \
   && clean && "$ours" run airports -p plain.yaml -t bench >/dev/null 2>&1) \
   || echo "warning: a warm-up load failed" >&2
 
@@ -174,7 +172,7 @@ with GraphDatabase.driver(uri, auth=("neo4j", pw)) as d:
     print(round(time.time() - t0, 2))
 PY
 }
-clean; run_ceiling "$warm" >/dev/null
+clean; run_ceiling "$airports" >/dev/null
 clean
 echo "== ceiling: $airports rows (server only)" >&2
 c0=$(server_cpu)
@@ -203,7 +201,7 @@ PY
 }
 floor_cpu="-"
 if [ -n "$server_pid" ]; then
-  run_floor "$warm" >/dev/null 2>&1 || true
+  run_floor "$airports" >/dev/null 2>&1 || true
   clean
   echo "== server CPU floor: $airports rows inside the server, no APOC" >&2
   c0=$(server_cpu)
