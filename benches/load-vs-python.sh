@@ -7,23 +7,29 @@
 #   4. the server alone: the same per-row statements fed by rows generated inside the server
 #      (apoc.periodic.iterate over UNWIND range(...)), no client in the way = the ceiling;
 #   5. on a local server, the server's CPU floor: the same statements inside the server without APOC.
-# The server is warmed up first (each kind of load once), so that no load pays for the JVM's JIT compilation.
+# The server is warmed up first (each kind of load --warmups times), so that no load pays for the JVM's JIT
+# compilation; our loads and the ceiling are measured --repeat times and the median run is reported (Python, which
+# takes minutes and is bound by its own process, once).
 # Prints rows/s, nodes/s, relationships/s, client CPU seconds, server CPU seconds (local servers), peak RSS, and
 # the ratios to Python and to the ceiling.
 #
 # Usage: benches/load-vs-python.sh [--rows N] [--uri bolt://host:port] [--skip-python] [--python-rows M] [--no-build]
+#                                  [--warmups W] [--repeat K]
 #   --rows N        rows to load (default 200000)
 #   --uri URI       server to use (default: start/reuse the instance `bench` on port 7699 via scripts/neo4j)
 #   --skip-python   only ours and the ceiling (Python takes minutes at 200k rows)
 #   --python-rows M load only the first M rows with Python and report its rate (default: all rows)
 #   --no-build      use the existing target/release/nodestream
+#   --warmups W     rounds of warm-up loads (each kind once per round; default 3: after one round the server's
+#                   JIT compiler still took 1.7-3 s of CPU per load, see the jit_s column)
+#   --repeat K      measured runs of our loads and of the ceiling, median reported (default 3)
 # Environment: NEO4J_PASSWORD (default "password"); BENCH_HEAP / BENCH_PAGECACHE size the `bench` server
 # (default 8000m / 4g; it is restarted with them).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 root="$(pwd)"
 
-rows=200000; uri=""; skip_py=0; py_rows=""; build=1
+rows=200000; uri=""; skip_py=0; py_rows=""; build=1; warmups=3; repeat=3
 while [ $# -gt 0 ]; do
   case "$1" in
     --rows) rows="$2"; shift 2 ;;
@@ -31,6 +37,8 @@ while [ $# -gt 0 ]; do
     --skip-python) skip_py=1; shift ;;
     --python-rows) py_rows="$2"; shift 2 ;;
     --no-build) build=0; shift ;;
+    --warmups) warmups="$2"; shift 2 ;;
+    --repeat) repeat="$2"; shift 2 ;;
     *) echo "load-vs-python.sh: unknown argument '$1'" >&2; exit 2 ;;
   esac
 done
@@ -50,7 +58,17 @@ server_cpu() {
     awk '{print ($14 + $15) / 100}' "/proc/$server_pid/stat"
   else echo "-"; fi
 }
-cpu_delta() { [ "$1" = - ] || [ "$2" = - ] && echo - || python3 -c "print(round($2 - $1, 2))"; }
+# CPU seconds the server's JIT compiler threads have used so far (threads that ended are not counted).
+jit_cpu() {
+  [ -n "$server_pid" ] && [ -d "/proc/$server_pid/task" ] || { echo "-"; return; }
+  local t ticks=0
+  for t in /proc/"$server_pid"/task/*; do
+    case "$(cat "$t/comm" 2>/dev/null)" in "C1 Compiler"* | "C2 Compiler"*) ;; *) continue ;; esac
+    ticks=$((ticks + $(sed 's/.*) //' "$t/stat" 2>/dev/null | awk '{print $12 + $13}' || echo 0)))
+  done
+  python3 -c "print($ticks / 100)"
+}
+cpu_delta() { [ "$1" = - ] || [ "$2" = - ] && echo - || python3 -c "print(max(0, round($2 - $1, 2)))"; }
 venv="$(scripts/python-env)"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
@@ -75,20 +93,21 @@ counts() {
     | python3 -c 'import json,sys; d=json.loads(sys.stdin.read()); print(d["a"], d["r"])'
 }
 
-declare -A WALL CPU SCPU RSS ROWS OK
+declare -A WALL CPU SCPU JIT RSS ROWS OK
 # measure NAME ROWS cmd...: clean, run under /usr/bin/time, check the graph.
 measure() {
   local name="$1" n="$2"; shift 2
   clean
   echo "== $name: $n rows" >&2
-  local t0 t1 c0 c1
-  c0=$(server_cpu); t0=$(date +%s.%N)
+  local t0 t1 c0 c1 j0
+  c0=$(server_cpu); j0=$(jit_cpu); t0=$(date +%s.%N)
   if ! /usr/bin/time -f "%U %S %M" -o "$work/time.$name" "$@" > "$work/$name.log" 2>&1; then
     echo "$name failed; last lines of its output:" >&2; tail -20 "$work/$name.log" >&2; OK[$name]="FAILED"
   fi
   t1=$(date +%s.%N); c1=$(server_cpu)
   WALL[$name]=$(python3 -c "print(round($t1 - $t0, 2))")
   SCPU[$name]=$(cpu_delta "$c0" "$c1")
+  JIT[$name]=$(cpu_delta "$j0" "$(jit_cpu)")
   read -r u s m < <(tail -1 "$work/time.$name")
   CPU[$name]=$(python3 -c "print(round($u + $s, 2))")
   RSS[$name]=$(python3 -c "print(round($m / 1024, 1))")
@@ -108,17 +127,36 @@ plain() { sed 's/^\(    password: .*\)$/\1\n    use_apoc: false/' "$1/nodestream
 ours="$root/target/release/nodestream"
 plain "$work/data"
 
-# Warm-up: each kind of load once on all the rows, so that none of them pays for the server's JIT compilation
-# (a 50,000-row warm-up still left the first measured load with 30 % more server CPU; Python sends the same
-# statements as our APOC load).
-echo "== warming the server up ($airports rows per load)" >&2
-(cd "$work/data" && clean && "$ours" run airports -p nodestream.yaml -t bench >/dev/null 2>&1 \
-  && clean && "$ours" run airports -p plain.yaml -t bench >/dev/null 2>&1) \
-  || echo "warning: a warm-up load failed" >&2
+# median NAME K: of the runs NAME#1..NAME#K, the one with the median wall time becomes NAME; SPREAD[NAME] is
+# the range of their wall times.
+median() {
+  local name="$1" k="$2" i best
+  best=$(for i in $(seq 1 "$k"); do echo "${WALL[$name#$i]} $i"; done | sort -n | sed -n "$(((k + 1) / 2))p" | cut -d' ' -f2)
+  WALL[$name]="${WALL[$name#$best]}"; CPU[$name]="${CPU[$name#$best]}"; SCPU[$name]="${SCPU[$name#$best]}"
+  JIT[$name]="${JIT[$name#$best]}"; RSS[$name]="${RSS[$name#$best]}"; ROWS[$name]="${ROWS[$name#$best]}"
+  OK[$name]=ok
+  for i in $(seq 1 "$k"); do [ "${OK[$name#$i]}" = ok ] || OK[$name]="run $i: ${OK[$name#$i]}"; done
+  SPREAD[$name]=$(for i in $(seq 1 "$k"); do echo "${WALL[$name#$i]}"; done | sort -n | sed -n '1p;$p' | paste -sd-)
+}
+declare -A SPREAD
+
+# Warm-up: each kind of load on all the rows, --warmups rounds, so that no measured load pays for the server's
+# JIT compilation (after one round the compiler threads still took 1.7-3 s of CPU per load; Python sends the
+# same statements as our APOC load).
+echo "== warming the server up: $warmups rounds ($airports rows per load)" >&2
+for _ in $(seq 1 "$warmups"); do
+  (cd "$work/data" && clean && "$ours" run airports -p nodestream.yaml -t bench >/dev/null 2>&1 \
+    && clean && "$ours" run airports -p plain.yaml -t bench >/dev/null 2>&1) \
+    || echo "warning: a warm-up load failed" >&2
+done
 
 cd "$work/data"
-measure rust "$airports" "$ours" run airports -p nodestream.yaml -t bench
-measure plain "$airports" "$ours" run airports -p plain.yaml -t bench
+for i in $(seq 1 "$repeat"); do
+  measure "rust#$i" "$airports" "$ours" run airports -p nodestream.yaml -t bench
+  measure "plain#$i" "$airports" "$ours" run airports -p plain.yaml -t bench
+done
+median rust "$repeat"
+median plain "$repeat"
 if [ "$skip_py" = 0 ]; then
   if [ -n "$py_rows" ] && [ "$py_rows" -lt "$airports" ]; then
     sample "$work/py" "$py_rows"
@@ -173,15 +211,18 @@ with GraphDatabase.driver(uri, auth=("neo4j", pw)) as d:
 PY
 }
 clean; run_ceiling "$airports" >/dev/null
-clean
-echo "== ceiling: $airports rows (server only)" >&2
-c0=$(server_cpu)
-run_ceiling "$airports" > "$work/ceiling.out"
-SCPU[ceiling]=$(cpu_delta "$c0" "$(server_cpu)")
-WALL[ceiling]=$(tail -1 "$work/ceiling.out"); ROWS[ceiling]="$airports"
-read -r a r < <(counts)
-if [ "$a" = "$airports" ] && [ "$r" = "$within" ]; then OK[ceiling]=ok; else OK[ceiling]="WRONG GRAPH ($a airports, $r WITHIN)"; fi
-CPU[ceiling]="-"; RSS[ceiling]="-"
+for i in $(seq 1 "$repeat"); do
+  clean
+  echo "== ceiling#$i: $airports rows (server only)" >&2
+  c0=$(server_cpu); j0=$(jit_cpu)
+  run_ceiling "$airports" > "$work/ceiling.out"
+  SCPU[ceiling#$i]=$(cpu_delta "$c0" "$(server_cpu)"); JIT[ceiling#$i]=$(cpu_delta "$j0" "$(jit_cpu)")
+  WALL[ceiling#$i]=$(tail -1 "$work/ceiling.out"); ROWS[ceiling#$i]="$airports"
+  read -r a r < <(counts)
+  if [ "$a" = "$airports" ] && [ "$r" = "$within" ]; then OK[ceiling#$i]=ok; else OK[ceiling#$i]="WRONG GRAPH ($a airports, $r WITHIN)"; fi
+  CPU[ceiling#$i]="-"; RSS[ceiling#$i]="-"
+done
+median ceiling "$repeat"
 clean
 
 # The server's CPU floor for the plain statements: the same rows and statements run inside the server with no
@@ -219,7 +260,8 @@ rate() { python3 -c "print(round($1 / ${WALL[$2]}))"; }
 echo
 echo "Neo4j at $uri, $(nproc) cores; $airports rows = $nodes nodes + $within relationships (Python: ${ROWS[python]:-skipped} rows)"
 echo "rust = ours (APOC envelope, the default); plain = ours with use_apoc: false; ceiling = the server alone (APOC)"
-printf '%-8s %9s %8s %9s %9s %9s %8s %8s %8s %9s %10s  %s\n' load rows wall_s rows/s nodes/s rels/s cpu_s srv_cpu_s rss_MB vs_python vs_ceiling graph
+echo "rust, plain, ceiling: median of $repeat runs (wall_range: fastest-slowest) after $warmups warm-up rounds; jit_s: server CPU in JIT compiler threads"
+printf '%-8s %9s %8s %12s %9s %9s %9s %8s %9s %6s %8s %9s %10s  %s\n' load rows wall_s wall_range rows/s nodes/s rels/s cpu_s srv_cpu_s jit_s rss_MB vs_python vs_ceiling graph
 for name in rust plain python ceiling; do
   [ -n "${WALL[$name]:-}" ] || continue
   n="${ROWS[$name]}"
@@ -228,6 +270,6 @@ for name in rust plain python ceiling; do
   rs=$(rate "$((2 * n))" "$name")
   vp="-"; [ -n "${WALL[python]:-}" ] && vp=$(python3 -c "print(round($r / ($(rate "${ROWS[python]}" python)), 1))")
   vc=$(python3 -c "print(round($r / ($(rate "${ROWS[ceiling]}" ceiling)), 2))")
-  printf '%-8s %9s %8s %9s %9s %9s %8s %8s %8s %9s %10s  %s\n' "$name" "$n" "${WALL[$name]}" "$r" "$ns" "$rs" "${CPU[$name]}" "${SCPU[$name]}" "${RSS[$name]}" "$vp" "$vc" "${OK[$name]}"
+  printf '%-8s %9s %8s %12s %9s %9s %9s %8s %9s %6s %8s %9s %10s  %s\n' "$name" "$n" "${WALL[$name]}" "${SPREAD[$name]:--}" "$r" "$ns" "$rs" "${CPU[$name]}" "${SCPU[$name]}" "${JIT[$name]:--}" "${RSS[$name]}" "$vp" "$vc" "${OK[$name]}"
 done
 echo "server CPU floor for these rows (same statements inside the server, no APOC, no Bolt parameters): $floor_cpu s"
