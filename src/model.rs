@@ -4,8 +4,16 @@
 use bolt::Value;
 use indexmap::IndexMap;
 
+/// A property or key name: shared, so cloning a map (the interpreter does once per node) does not copy it.
+pub type Name = std::sync::Arc<str>;
+
 /// Property maps keep insertion order, as Python dicts do.
-pub type Properties = IndexMap<String, Value>;
+pub type Properties = IndexMap<Name, Value>;
+
+/// A Bolt map as a property map.
+pub fn properties(map: IndexMap<String, Value>) -> Properties {
+    map.into_iter().map(|(k, v)| (k.into(), v)).collect()
+}
 
 /// How a node is upserted, or matched as a relationship endpoint (spec §3.2).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]

@@ -58,7 +58,7 @@ impl Mapper {
         for k in keys {
             match properties.swap_remove(k) {
                 Some(v) => {
-                    key_values.insert(k.clone(), v);
+                    key_values.insert(k.as_str().into(), v);
                 }
                 None => self.warn_once(format!("key:{node_type}:{k}"), || {
                     format!(
@@ -78,7 +78,7 @@ impl Mapper {
         Some(Node {
             type_: node_type.to_string(),
             key_values,
-            properties,
+            properties: crate::model::properties(properties),
             additional_types,
         })
     }
@@ -134,7 +134,7 @@ impl Mapper {
         if let Some(keys) = self.schema.relationships.get(&adj.rel) {
             for k in keys {
                 if let Some(v) = properties.swap_remove(k) {
-                    key_values.insert(k.clone(), v);
+                    key_values.insert(k.as_str().into(), v);
                 }
             }
         }
@@ -144,7 +144,7 @@ impl Mapper {
             relationship: Relationship {
                 type_: adj.rel.clone(),
                 key_values,
-                properties,
+                properties: crate::model::properties(properties),
             },
             from_side_node_creation_rule: NodeCreationRule::Eager,
             to_side_node_creation_rule: NodeCreationRule::Eager,

@@ -22,7 +22,7 @@ pub struct InterpretError(pub String);
 #[derive(Debug)]
 pub enum PropMap {
     /// `{name: provider}` in file order.
-    Static(Vec<(String, Provider)>),
+    Static(Vec<(crate::model::Name, Provider)>),
     /// A provider whose single value is a map.
     Dynamic(Provider),
 }
@@ -48,7 +48,7 @@ impl PropMap {
         Ok(PropMap::Static(
             entries
                 .iter()
-                .map(|(k, v)| Ok((k.key_text(), Provider::from_yaml(v, file)?)))
+                .map(|(k, v)| Ok((k.key_text().into(), Provider::from_yaml(v, file)?)))
                 .collect::<Result<_, LoadError>>()?,
         ))
     }
@@ -64,7 +64,7 @@ impl PropMap {
     /// Static names (schema inference); empty for a dynamic map.
     pub fn names(&self) -> Vec<String> {
         match self {
-            PropMap::Static(v) => v.iter().map(|(k, _)| k.clone()).collect(),
+            PropMap::Static(v) => v.iter().map(|(k, _)| k.to_string()).collect(),
             PropMap::Dynamic(_) => Vec::new(),
         }
     }
@@ -85,7 +85,7 @@ impl PropMap {
                         out.iter_mut()
                             .find_map(|(name, slot)| (name == k).then_some(slot))
                     } else {
-                        out.get_mut(k.as_str())
+                        out.get_mut(&**k)
                     };
                     match slot {
                         Some(slot) => *slot = v,
@@ -100,7 +100,7 @@ impl PropMap {
                 match &*v {
                     Variable::Object(m) => {
                         for (k, v) in m {
-                            out.insert(k.clone(), to_bolt(v, norm));
+                            out.insert(k.as_str().into(), to_bolt(v, norm));
                         }
                     }
                     Variable::Null => {}
@@ -126,7 +126,7 @@ impl PropMap {
             PropMap::Static(entries) => {
                 for (k, p) in entries {
                     out.push((
-                        k.clone(),
+                        k.to_string(),
                         norm.apply(p.single(ctx).map_err(InterpretError)?),
                     ));
                 }
@@ -396,14 +396,14 @@ pub struct Interpreter {
 fn default_template(pipeline_name: &str, keep_last_ingested: bool) -> Properties {
     let mut p = Properties::with_capacity(3);
     if keep_last_ingested {
-        p.insert("last_ingested_at".to_string(), bolt::Value::Null);
+        p.insert("last_ingested_at".into(), bolt::Value::Null);
     }
     p.insert(
-        format!("last_ingested_by_{pipeline_name}_at"),
+        format!("last_ingested_by_{pipeline_name}_at").into(),
         bolt::Value::Null,
     );
     p.insert(
-        format!("was_ingested_by_{pipeline_name}"),
+        format!("was_ingested_by_{pipeline_name}").into(),
         bolt::Value::Boolean(true),
     );
     p

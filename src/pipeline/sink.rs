@@ -124,7 +124,7 @@ impl Sink {
 fn props(p: &crate::model::Properties) -> J {
     J::Object(
         p.iter()
-            .map(|(k, v)| (k.clone(), crate::model::value_json(v)))
+            .map(|(k, v)| (k.to_string(), crate::model::value_json(v)))
             .collect(),
     )
 }

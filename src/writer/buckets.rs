@@ -36,7 +36,7 @@ impl NodeShape {
     fn of(node: &Node, rule: NodeCreationRule) -> NodeShape {
         NodeShape {
             label: node.type_.clone(),
-            keys: node.key_values.keys().cloned().collect(),
+            keys: node.key_values.keys().map(|k| k.to_string()).collect(),
             additional_labels: node.additional_types.clone(),
             rule,
         }
@@ -51,7 +51,7 @@ impl NodeShape {
                 .keys
                 .iter()
                 .zip(node.key_values.keys())
-                .all(|(a, b)| a == b)
+                .all(|(a, b)| **a == **b)
     }
 
     /// The view the Cypher generator needs.
@@ -89,7 +89,12 @@ impl RelShape {
             ),
             to: NodeShape::of(&r.to_node, r.to_side_node_creation_rule.prevent_creation()),
             rel_type: r.relationship.type_.clone(),
-            keys: r.relationship.key_values.keys().cloned().collect(),
+            keys: r
+                .relationship
+                .key_values
+                .keys()
+                .map(|k| k.to_string())
+                .collect(),
             rule: r.relationship_creation_rule,
         }
     }
@@ -102,7 +107,7 @@ impl RelShape {
                 .keys
                 .iter()
                 .zip(r.relationship.key_values.keys())
-                .all(|(a, b)| a == b)
+                .all(|(a, b)| **a == **b)
             && self.from.matches(
                 &r.from_node,
                 r.from_side_node_creation_rule.prevent_creation(),
@@ -208,7 +213,7 @@ impl Rows {
 /// Python's `dict.update`: later values win, first insertion order kept. Duplicates usually carry the same
 /// names in the same order (the same interpretation made them), so those overwrite in place without hashing.
 fn merge(old: &mut Properties, new: Properties, garbage: &mut Garbage) {
-    if old.len() == new.len() && old.keys().zip(new.keys()).all(|(a, b)| a == b) {
+    if old.len() == new.len() && old.keys().zip(new.keys()).all(|(a, b)| **a == **b) {
         // Same names in the same order: the merged map is the new one.
         garbage.props.push(std::mem::replace(old, new));
     } else {
@@ -611,13 +616,17 @@ impl Batch {
 
 /// Writes a property map; `utc: false` (Bolt 4.4 without the utc patch) writes offset datetimes in the legacy
 /// form (`F`: local seconds), everything else as [`Encode`] does.
-fn encode_props(props: &Properties, buf: &mut BytesMut, utc: bool) {
+fn encode_props<K: AsRef<str>>(
+    props: &indexmap::IndexMap<K, bolt::Value>,
+    buf: &mut BytesMut,
+    utc: bool,
+) {
     if utc {
         props.encode(buf);
     } else {
         encode::map_header(buf, props.len());
         for (k, v) in props {
-            encode::string(buf, k);
+            encode::string(buf, k.as_ref());
             encode_legacy(v, buf);
         }
     }
@@ -704,7 +713,14 @@ mod tests {
     use bolt::Value;
 
     fn props(kv: &[(&str, Value)]) -> Properties {
-        kv.iter().map(|(k, v)| (k.to_string(), v.clone())).collect()
+        kv.iter()
+            .map(|(k, v)| (k.to_string().into(), v.clone()))
+            .collect()
+    }
+
+    /// A property map as the Bolt map the server decodes.
+    fn map(p: Properties) -> Value {
+        Value::Map(p.into_iter().map(|(k, v)| (k.to_string(), v)).collect())
     }
 
     fn s(v: &str) -> Value {
@@ -767,7 +783,7 @@ mod tests {
             Value::Map(
                 [
                     ("__node_player_id".to_string(), s(id)),
-                    ("__node_properties".to_string(), Value::Map(p)),
+                    ("__node_properties".to_string(), map(p)),
                     (
                         "__node_additional_labels".to_string(),
                         Value::List(vec![s("Person")]),
@@ -830,7 +846,7 @@ mod tests {
                     ("__to_node_code".to_string(), s(to)),
                     (
                         "__rel_properties".to_string(),
-                        Value::Map(props(&[("w", Value::Integer(w))])),
+                        map(props(&[("w", Value::Integer(w))])),
                     ),
                 ]
                 .into_iter()
@@ -907,10 +923,7 @@ mod tests {
         Value::Map(
             [
                 (format!("__node_{long}"), Value::Integer(1)),
-                (
-                    "__node_properties".to_string(),
-                    Value::Map(Properties::new()),
-                ),
+                ("__node_properties".to_string(), map(Properties::new())),
                 ("__node_additional_labels".to_string(), Value::List(vec![])),
             ]
             .into_iter()

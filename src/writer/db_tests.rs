@@ -57,12 +57,12 @@ fn now() -> Value {
 fn node(label: &str, key: &str, v: &str, props: &[(&str, Value)]) -> Node {
     let mut properties: crate::model::Properties = props
         .iter()
-        .map(|(k, v)| (k.to_string(), v.clone()))
+        .map(|(k, v)| ((*k).into(), v.clone()))
         .collect();
     properties.insert("last_ingested_at".into(), now());
     Node {
         type_: label.into(),
-        key_values: [(key.to_string(), Value::String(v.into()))]
+        key_values: [(key.into(), Value::String(v.into()))]
             .into_iter()
             .collect(),
         properties,
@@ -80,9 +80,7 @@ fn airport(p: &str, i: usize) -> Ingestible {
         relationship: Relationship {
             type_: format!("{p}WITHIN"),
             key_values: Default::default(),
-            properties: [("last_ingested_at".to_string(), now())]
-                .into_iter()
-                .collect(),
+            properties: [("last_ingested_at".into(), now())].into_iter().collect(),
         },
         from_side_node_creation_rule: NodeCreationRule::Eager,
         to_side_node_creation_rule: NodeCreationRule::Eager,

@@ -66,9 +66,7 @@ impl Database for Fake {
 fn node(label: &str, id: i64) -> Node {
     Node {
         type_: label.into(),
-        key_values: [("id".to_string(), Value::Integer(id))]
-            .into_iter()
-            .collect(),
+        key_values: [("id".into(), Value::Integer(id))].into_iter().collect(),
         properties: Default::default(),
         additional_types: vec![],
     }

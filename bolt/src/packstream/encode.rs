@@ -151,11 +151,11 @@ impl<T: Encode> Encode for Vec<T> {
         self.as_slice().encode(buf);
     }
 }
-impl<V: Encode, S> Encode for indexmap::IndexMap<String, V, S> {
+impl<K: AsRef<str>, V: Encode, S> Encode for indexmap::IndexMap<K, V, S> {
     fn encode(&self, buf: &mut BytesMut) {
         map_header(buf, self.len());
         for (k, v) in self {
-            string(buf, k);
+            string(buf, k.as_ref());
             v.encode(buf);
         }
     }
