@@ -61,10 +61,12 @@ server_cpu() {
 # CPU seconds the server's JIT compiler threads have used so far (threads that ended are not counted).
 jit_cpu() {
   [ -n "$server_pid" ] && [ -d "/proc/$server_pid/task" ] || { echo "-"; return; }
-  local t ticks=0
+  local t n ticks=0
   for t in /proc/"$server_pid"/task/*; do
     case "$(cat "$t/comm" 2>/dev/null)" in "C1 Compiler"* | "C2 Compiler"*) ;; *) continue ;; esac
-    ticks=$((ticks + $(sed 's/.*) //' "$t/stat" 2>/dev/null | awk '{print $12 + $13}' || echo 0)))
+    # A compiler thread can end between the two reads: then it counts 0 (an empty read would abort the script).
+    n=$(sed 's/.*) //' "$t/stat" 2>/dev/null | awk '{print $12 + $13}')
+    ticks=$((ticks + ${n:-0}))
   done
   python3 -c "print($ticks / 100)"
 }
