@@ -1,14 +1,4 @@
-//! `nodestream`: a Rust implementation of Nodestream's Neo4j path.
-
-mod cli;
-mod copy;
-mod interpreter;
-mod migrations;
-mod model;
-mod pipeline;
-mod project;
-mod schema;
-mod writer;
+//! `nodestream`: the command line over the `nodestream` library (`src/lib.rs`).
 
 use std::process::ExitCode;
 
@@ -18,7 +8,7 @@ use std::process::ExitCode;
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
-    match cli::main() {
+    match nodestream::cli::main() {
         Ok(code) => code,
         Err(err) => {
             eprintln!("error: {err:#}");

@@ -1,0 +1,12 @@
+//! `nodestream`: a Rust implementation of Nodestream's Neo4j path, as a library under the thin `nodestream`
+//! binary (`src/main.rs`), so that tests, benches and fuzz targets can call it without spawning the binary.
+
+pub mod cli;
+mod copy;
+mod interpreter;
+mod migrations;
+mod model;
+mod pipeline;
+mod project;
+mod schema;
+mod writer;
