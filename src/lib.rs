@@ -4,9 +4,11 @@
 pub mod cli;
 mod copy;
 mod interpreter;
+mod jsonlog;
 mod migrations;
 mod model;
 mod pipeline;
 mod project;
+mod quoting;
 mod schema;
 mod writer;

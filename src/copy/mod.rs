@@ -212,25 +212,14 @@ struct Progress {
     json: bool,
 }
 
-fn timestamp() -> String {
-    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
-}
-
-/// One JSON log line on stderr, in the shape of Python's JSON logger.
+/// One JSON log line of `copy` on stderr.
 fn json_line(message: &str, extra: Json) {
-    let mut obj = json!({
-        "name": "nodestream.copy",
-        "levelname": "INFO",
-        "pipeline_name": "copy",
-        "pipeline_scope": null,
-        "message": message,
-        "timestamp": timestamp(),
-    });
-    if let (Some(o), Json::Object(extra)) = (obj.as_object_mut(), extra) {
-        o.extend(extra);
-    }
-    let mut err = std::io::stderr().lock();
-    let _ = writeln!(err, "{obj}");
+    let source = crate::jsonlog::Source {
+        logger: "nodestream.copy",
+        pipeline: "copy",
+        scope: None,
+    };
+    crate::jsonlog::emit(source, "INFO", message, extra);
 }
 
 impl Progress {

@@ -7,6 +7,8 @@
 //! (`WHERE elementId(r) IN $ids`, an `…ByElementIdSeek` plan): every record that exists for the whole run is read
 //! exactly once, and a shard costs O(shard_size). Servers without `elementId` (4.x) use `id()` the same way.
 
+use crate::quoting::push_quoted;
+
 /// Which identity function the server has.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum IdFunction {
@@ -23,18 +25,6 @@ impl IdFunction {
             IdFunction::Id => "id",
         }
     }
-}
-
-/// Appends a name in backticks, inner backticks doubled.
-pub fn push_quoted(out: &mut String, name: &str) {
-    out.push('`');
-    for c in name.chars() {
-        if c == '`' {
-            out.push('`');
-        }
-        out.push(c);
-    }
-    out.push('`');
 }
 
 /// The filters of one run: sampling (relationships only) and the `latest_hours` cutoff.

@@ -3,6 +3,7 @@
 
 use super::graph::{Migration, MigrationGraph};
 use super::operation::{Literal, NameSet, Operation};
+use crate::quoting::{escaped as quoted, name as schema_name};
 use std::collections::HashSet;
 use std::fmt::Write as _;
 use std::time::{Duration, Instant};
@@ -75,26 +76,6 @@ impl Default for Options {
             use_enterprise_features: false,
             transaction_batch_size: 10_000,
         }
-    }
-}
-
-/// A label, type or property name inside backticks, with inner backticks doubled.
-fn quoted(name: &str) -> String {
-    name.replace('`', "``")
-}
-
-/// A constraint or index name: bare, as the plugin writes it, unless it is not a plain identifier (then
-/// backtick-quoted; Neo4j stores the same name either way).
-fn schema_name(name: &str) -> String {
-    let plain = name
-        .chars()
-        .next()
-        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
-    if plain {
-        name.to_owned()
-    } else {
-        format!("`{}`", quoted(name))
     }
 }
 

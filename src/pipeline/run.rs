@@ -40,25 +40,14 @@ pub struct RunStats {
 #[error("downstream closed")]
 struct Closed;
 
-/// Emits one JSON log line on stderr (spec §5.1 message names).
+/// Emits one JSON log line of a pipeline on stderr.
 pub fn json_log(level: &str, pipeline: &str, scope: &str, message: &str, extra: serde_json::Value) {
-    let mut m = serde_json::Map::new();
-    m.insert("name".into(), "nodestream".into());
-    m.insert("levelname".into(), level.into());
-    m.insert("pipeline_name".into(), pipeline.into());
-    m.insert("pipeline_scope".into(), scope.into());
-    m.insert("message".into(), message.into());
-    m.insert(
-        "timestamp".into(),
-        chrono::Utc::now()
-            .format("%Y-%m-%dT%H:%M:%S%.6fZ")
-            .to_string()
-            .into(),
-    );
-    if let serde_json::Value::Object(e) = extra {
-        m.extend(e);
-    }
-    eprintln!("{}", serde_json::Value::Object(m));
+    let source = crate::jsonlog::Source {
+        logger: "nodestream",
+        pipeline,
+        scope: Some(scope),
+    };
+    crate::jsonlog::emit(source, level, message, extra);
 }
 
 /// Runs a pipeline to completion, writing what its last step emits to every sink.

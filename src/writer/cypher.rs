@@ -2,6 +2,7 @@
 //! byte-for-byte those of the Python plugin; other names are backtick-escaped (Python would emit broken Cypher).
 
 use crate::model::{GraphObjectType, NodeCreationRule, RelationshipCreationRule};
+use crate::quoting::push_name;
 use std::fmt::Write;
 
 /// The APOC envelope around every batch (Python's `COMMIT_QUERY`, including the newlines).
@@ -12,29 +13,6 @@ pub const UNWIND_QUERY: &str = "UNWIND $batched_parameter_sets as params RETURN 
 
 /// Prefix of the statements sent without APOC: one chunk of rows per query.
 pub const PLAIN_UNWIND_PREFIX: &str = "UNWIND $rows AS params ";
-
-/// A name usable unquoted in every position: ASCII letter or `_`, then letters, digits, `_`.
-fn is_plain(name: &str) -> bool {
-    let mut chars = name.chars();
-    matches!(chars.next(), Some(c) if c.is_ascii_alphabetic() || c == '_')
-        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
-}
-
-/// Appends a label, type or property name, backtick-quoted (inner backticks doubled) unless it is plain.
-pub fn push_name(out: &mut String, name: &str) {
-    if is_plain(name) {
-        out.push_str(name);
-    } else {
-        out.push('`');
-        for c in name.chars() {
-            if c == '`' {
-                out.push('`');
-            }
-            out.push(c);
-        }
-        out.push('`');
-    }
-}
 
 /// Appends `params.__{prefix}_{name}`, quoting the member name when needed.
 fn push_param(out: &mut String, prefix: &str, name: &str) {
@@ -346,11 +324,5 @@ mod tests {
                 "MATCH ()-[r]->() WHERE id(r) = id DELETE r"
             )
         );
-    }
-
-    #[test]
-    fn plain_names() {
-        assert!(is_plain("last_ingested_by_unknown_at") && is_plain("_x1"));
-        assert!(!is_plain("1a") && !is_plain("") && !is_plain("a-b") && !is_plain("é"));
     }
 }
