@@ -9,6 +9,7 @@ mod migrations;
 mod model;
 mod pipeline;
 mod project;
+mod pyfloat;
 mod quoting;
 mod schema;
 mod writer;

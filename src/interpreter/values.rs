@@ -200,7 +200,7 @@ pub fn py_repr(v: &Variable) -> String {
         Variable::Bool(b) => if *b { "True" } else { "False" }.into(),
         Variable::Number(n) => match n.as_i64() {
             Some(i) => i.to_string(),
-            None => py_float(n.as_f64().unwrap_or(f64::NAN)),
+            None => crate::pyfloat::repr(n.as_f64().unwrap_or(f64::NAN)),
         },
         Variable::String(s) => {
             if s.contains('\'') && !s.contains('"') {
@@ -220,23 +220,6 @@ pub fn py_repr(v: &Variable) -> String {
                 .collect::<Vec<_>>()
                 .join(", ")
         ),
-    }
-}
-
-/// Python's float repr.
-pub fn py_float(f: f64) -> String {
-    if f.is_nan() {
-        "nan".into()
-    } else if f.is_infinite() {
-        if f > 0.0 { "inf".into() } else { "-inf".into() }
-    } else if f == f.trunc() && f.abs() < 1e16 {
-        format!("{f:.1}")
-    } else {
-        let s = format!("{f:?}");
-        match s.find('e') {
-            Some(i) if !s[i + 1..].starts_with('-') => format!("{}e+{}", &s[..i], &s[i + 1..]),
-            _ => s,
-        }
     }
 }
 

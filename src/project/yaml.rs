@@ -589,7 +589,7 @@ impl YamlNode {
 
     /// A float scalar.
     pub fn float(v: f64) -> Self {
-        Self::scalar(&format_float(v), ScalarValue::Float(v))
+        Self::scalar(&crate::pyfloat::yaml(v), ScalarValue::Float(v))
     }
 
     /// A boolean scalar.
@@ -708,7 +708,7 @@ impl YamlNode {
                 ScalarValue::Null => "None".into(),
                 ScalarValue::Bool(b) => if b { "True" } else { "False" }.into(),
                 ScalarValue::Int(i) => i.to_string(),
-                ScalarValue::Float(f) => format_float(f),
+                ScalarValue::Float(f) => crate::pyfloat::yaml(f),
                 ScalarValue::Str => s.raw.clone(),
             },
             _ => format!("{:?}", self.to_json()),
@@ -734,39 +734,6 @@ impl YamlNode {
                 }
                 J::Object(m)
             }
-        }
-    }
-}
-
-fn format_float(f: f64) -> String {
-    if f.is_nan() {
-        ".nan".into()
-    } else if f.is_infinite() {
-        if f > 0.0 {
-            ".inf".into()
-        } else {
-            "-.inf".into()
-        }
-    } else if f == f.trunc() && f.abs() < 1e16 {
-        format!("{f:.1}")
-    } else {
-        let s = format!("{f:?}");
-        // PyYAML writes exponents with a sign (`1.0e+20`) so they read back as floats.
-        if let Some(i) = s.find('e') {
-            let (m, e) = s.split_at(i);
-            let m = if m.contains('.') {
-                m.to_string()
-            } else {
-                format!("{m}.0")
-            };
-            let e = &e[1..];
-            if e.starts_with('-') {
-                format!("{m}e{e}")
-            } else {
-                format!("{m}e+{e}")
-            }
-        } else {
-            s
         }
     }
 }
@@ -918,7 +885,7 @@ fn scalar_text(node: &YamlNode) -> String {
         ScalarValue::Null => "null".into(),
         ScalarValue::Bool(b) => if b { "true" } else { "false" }.into(),
         ScalarValue::Int(i) => i.to_string(),
-        ScalarValue::Float(f) => format_float(f),
+        ScalarValue::Float(f) => crate::pyfloat::yaml(f),
         ScalarValue::Str => quote_string(&s.raw),
     }
 }
