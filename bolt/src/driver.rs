@@ -137,6 +137,12 @@ impl Driver {
         self.inner.utc
     }
 
+    /// The negotiated wire format to hand to [`crate::packstream::encode::value`] when encoding parameters
+    /// ahead of time (for [`Query::encoded_params`]).
+    pub fn wire_format(&self) -> crate::packstream::encode::WireFormat {
+        crate::packstream::encode::WireFormat::from_utc(self.inner.utc)
+    }
+
     /// Whether the URI uses client-side routing.
     pub fn is_routing(&self) -> bool {
         self.inner.router.is_some()

@@ -84,7 +84,7 @@ proptest! {
     #[test]
     fn legacy_datetime_round_trip(v in value()) {
         let mut b = BytesMut::new();
-        encode::value(&mut b, &v, false);
+        encode::value(&mut b, &v, bolt::packstream::WireFormat::Legacy);
         prop_assert_eq!(from_bytes(b.freeze()).unwrap(), v);
     }
 
@@ -216,7 +216,7 @@ fn spec_examples() {
         tz_offset_seconds: 3600,
     });
     let mut b = BytesMut::new();
-    encode::value(&mut b, &dt, false);
+    encode::value(&mut b, &dt, bolt::packstream::WireFormat::Legacy);
     assert_eq!(
         &b[..],
         &[0xB3, b'F', 0xC9, 0x1F, 0xA4, 42, 0xC9, 0x0E, 0x10]

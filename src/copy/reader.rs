@@ -7,7 +7,7 @@ use crate::model::DesiredIngestion;
 use crate::writer::options::TargetOptions;
 use anyhow::{Context, anyhow};
 use bolt::Value;
-use bolt::packstream::encode;
+use bolt::packstream::{Encode, encode};
 use bytes::{Bytes, BytesMut};
 use indexmap::IndexMap;
 use std::collections::VecDeque;
@@ -317,7 +317,7 @@ impl Source {
                         match stream.next().await {
                             Some(Ok(mut row)) => {
                                 if let Some(v) = row.pop() {
-                                    encode::value(&mut body, &v, true);
+                                    v.encode(&mut body);
                                     len += 1;
                                 }
                             }
@@ -506,7 +506,7 @@ mod tests {
         let ids: Vec<Value> = (0..20).map(|i| Value::String(format!("4:x:{i}"))).collect();
         let mut body = BytesMut::new();
         for v in &ids {
-            encode::value(&mut body, v, true);
+            v.encode(&mut body);
         }
         let shard = Shard::new(job, &body, ids.len());
         let mut expected = BytesMut::new();

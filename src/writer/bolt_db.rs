@@ -88,8 +88,8 @@ impl Database for BoltDatabase {
         })
     }
 
-    fn utc_datetimes(&self) -> bool {
-        self.driver.utc_datetimes()
+    fn wire_format(&self) -> bolt::packstream::WireFormat {
+        self.driver.wire_format()
     }
 
     fn retries_transients(&self) -> bool {

@@ -9,7 +9,7 @@ use crate::model::{
     DesiredIngestion, Node, NodeCreationRule, Properties, RelationshipCreationRule,
     RelationshipWithNodes,
 };
-use bolt::packstream::encode::{self, Encode};
+use bolt::packstream::encode::{self, Encode, WireFormat};
 use bytes::{BufMut, BytesMut};
 use hashbrown::HashTable;
 use std::hash::BuildHasher;
@@ -133,19 +133,7 @@ impl RelShape {
 #[inline]
 fn prefixed_name(buf: &mut Vec<u8>, prefix: &str, name: &str) {
     let len = 3 + prefix.len() + name.len();
-    // The same header layout as `encode::string`, into a Vec (the arena is not a BytesMut).
-    if len < 16 {
-        buf.push(0x80 | len as u8);
-    } else if len <= u8::MAX as usize {
-        buf.push(0xD0);
-        buf.push(len as u8);
-    } else if len <= u16::MAX as usize {
-        buf.push(0xD1);
-        buf.extend_from_slice(&(len as u16).to_be_bytes());
-    } else {
-        buf.push(0xD2);
-        buf.extend_from_slice(&(len as u32).to_be_bytes());
-    }
+    encode::string_header(buf, len);
     buf.extend_from_slice(b"__");
     buf.extend_from_slice(prefix.as_bytes());
     buf.push(b'_');
@@ -614,63 +602,17 @@ impl Batch {
     }
 }
 
-/// Writes a property map; `utc: false` (Bolt 4.4 without the utc patch) writes offset datetimes in the legacy
-/// form (`F`: local seconds), everything else as [`Encode`] does.
-fn encode_props<K: AsRef<str>>(
-    props: &indexmap::IndexMap<K, bolt::Value>,
-    buf: &mut BytesMut,
-    utc: bool,
-) {
-    if utc {
-        props.encode(buf);
-    } else {
-        encode::map_header(buf, props.len());
-        for (k, v) in props {
-            encode::string(buf, k.as_ref());
-            encode_legacy(v, buf);
-        }
-    }
-}
-
-/// Writes one value, in the legacy datetime form unless `utc`.
-pub fn encode_value(v: &bolt::Value, buf: &mut BytesMut, utc: bool) {
-    if utc {
-        v.encode(buf);
-    } else {
-        encode_legacy(v, buf);
-    }
-}
-
-fn encode_legacy(v: &bolt::Value, buf: &mut BytesMut) {
-    match v {
-        bolt::Value::DateTime(d) => {
-            encode::struct_header(buf, b'F', 3);
-            encode::int(buf, d.seconds + d.tz_offset_seconds);
-            encode::int(buf, d.nanoseconds);
-            encode::int(buf, d.tz_offset_seconds);
-        }
-        bolt::Value::List(items) => {
-            encode::list_header(buf, items.len());
-            for i in items {
-                encode_legacy(i, buf);
-            }
-        }
-        bolt::Value::Map(m) => encode_props(m, buf, false),
-        other => other.encode(buf),
-    }
-}
-
 /// Something that can write its rows into an outgoing parameter map.
 pub trait RowSource {
     /// Number of (de-duplicated) rows.
     fn len(&self) -> usize;
-    /// Writes row `i` as a PackStream map (`utc`: see [`encode_props`]).
-    fn encode_row(&self, i: usize, buf: &mut BytesMut, utc: bool);
+    /// Writes row `i` as a PackStream map (datetimes in the negotiated `format`).
+    fn encode_row(&self, i: usize, buf: &mut BytesMut, format: WireFormat);
     /// Writes rows `range`, one after the other.
     #[cfg(test)]
-    fn encode_rows(&self, range: Range<usize>, buf: &mut BytesMut, utc: bool) {
+    fn encode_rows(&self, range: Range<usize>, buf: &mut BytesMut, format: WireFormat) {
         for i in range {
-            self.encode_row(i, buf, utc);
+            self.encode_row(i, buf, format);
         }
     }
 }
@@ -680,12 +622,12 @@ impl RowSource for NodeBucket {
         self.rows.len()
     }
 
-    fn encode_row(&self, i: usize, buf: &mut BytesMut, utc: bool) {
+    fn encode_row(&self, i: usize, buf: &mut BytesMut, format: WireFormat) {
         let (key, props) = &self.rows.rows[i];
         encode::map_header(buf, self.shape.keys.len() + 2);
         buf.put_slice(&self.rows.arena[key.start as usize..key.end as usize]);
         encode::string(buf, "__node_properties");
-        encode_props(props, buf, utc);
+        encode::props(buf, props, format);
         encode::string(buf, "__node_additional_labels");
         buf.put_slice(&self.labels);
     }
@@ -696,13 +638,13 @@ impl RowSource for RelBucket {
         self.rows.len()
     }
 
-    fn encode_row(&self, i: usize, buf: &mut BytesMut, utc: bool) {
+    fn encode_row(&self, i: usize, buf: &mut BytesMut, format: WireFormat) {
         let s = &self.shape;
         let (key, props) = &self.rows.rows[i];
         encode::map_header(buf, s.keys.len() + s.from.keys.len() + s.to.keys.len() + 1);
         buf.put_slice(&self.rows.arena[key.start as usize..key.end as usize]);
         encode::string(buf, "__rel_properties");
-        encode_props(props, buf, utc);
+        encode::props(buf, props, format);
     }
 }
 
@@ -738,7 +680,7 @@ mod tests {
 
     fn encoded(src: &dyn RowSource) -> BytesMut {
         let mut b = BytesMut::new();
-        src.encode_rows(0..src.len(), &mut b, true);
+        src.encode_rows(0..src.len(), &mut b, WireFormat::Utc);
         b
     }
 
@@ -951,7 +893,7 @@ mod tests {
             NodeCreationRule::Eager,
         );
         let mut b = BytesMut::new();
-        batch.nodes[0].encode_rows(0..1, &mut b, false);
+        batch.nodes[0].encode_rows(0..1, &mut b, WireFormat::Legacy);
         // ... "t" [ F(8100, 42, 3600) ] — the worked example of bolt.md.
         let tail = [
             0x81, b't', 0x91, 0xB3, b'F', 0xC9, 0x1F, 0xA4, 42, 0xC9, 0x0E, 0x10,

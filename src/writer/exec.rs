@@ -55,9 +55,9 @@ pub trait Database: Send + Sync + 'static {
     /// Runs `text` with `params` (ONE PackStream map) in its own transaction and returns every row.
     fn run<'a>(&'a self, text: &'a str, params: Bytes) -> BoxFuture<'a, Result<Output, DbError>>;
 
-    /// Whether offset datetimes go in the UTC form (Bolt 5, or 4.4 with the utc patch).
-    fn utc_datetimes(&self) -> bool {
-        true
+    /// How zoned datetimes go on the wire, as the server negotiated (Bolt 5, or 4.4 with or without the utc patch).
+    fn wire_format(&self) -> bolt::packstream::WireFormat {
+        bolt::packstream::WireFormat::Utc
     }
 
     /// Whether the driver already retries transient errors itself (then the writer does not, within an attempt).

@@ -208,8 +208,8 @@ struct Shared {
     permits: Semaphore,
     /// Set when TTL queries must use `id()` (a server without `elementId`).
     legacy_ids: std::sync::atomic::AtomicBool,
-    /// Whether the server takes UTC datetimes (Bolt 5, or 4.4 with the utc patch).
-    utc: bool,
+    /// How zoned datetimes go on the wire, as the server negotiated.
+    format: bolt::packstream::WireFormat,
     /// Each distinct statement is logged once, as Python does.
     logged: Mutex<hashbrown::HashSet<String>>,
 }
@@ -283,7 +283,7 @@ impl Neo4jWriter {
             ..RetryPolicy::default()
         };
         let lenient = opts.lenient_apoc_errors;
-        let utc = db.utc_datetimes();
+        let format = db.wire_format();
         let permits = Semaphore::new(opts.concurrency());
         let batches = Arc::new(Semaphore::new(opts.flush_concurrency.max(1) + 2));
         Neo4jWriter {
@@ -295,7 +295,7 @@ impl Neo4jWriter {
                 progress: Arc::new(Progress::default()),
                 permits,
                 legacy_ids: Default::default(),
-                utc,
+                format,
                 logged: Mutex::new(Default::default()),
             }),
             batch: Batch::default(),
@@ -424,7 +424,7 @@ impl Neo4jWriter {
             encode::string(&mut buf, "iterate_params");
             encode::map_header(&mut buf, 1);
             encode::string(&mut buf, "earliest_allowed_time");
-            buckets::encode_value(&bolt::Value::DateTime(cutoff), &mut buf, shared.utc);
+            encode::value(&mut buf, &bolt::Value::DateTime(cutoff), shared.format);
             encode::string(&mut buf, "batched_query");
             encode::string(&mut buf, delete);
             encode::string(&mut buf, "iterable_query");
@@ -643,7 +643,7 @@ impl Shared {
             rows.clear();
             for r in 0..b.len() {
                 let start = rows.bytes.len();
-                b.encode_row(r, &mut rows.bytes, self.utc);
+                b.encode_row(r, &mut rows.bytes, self.format);
                 let id = b.id(r);
                 if let Some(w) = written.as_deref_mut() {
                     let row_hash = buckets::IDENTITY.hash_one((stmt_hash, &rows.bytes[start..]));
@@ -679,7 +679,7 @@ impl Shared {
             rows.clear();
             for r in 0..b.len() {
                 let start = rows.bytes.len();
-                b.encode_row(r, &mut rows.bytes, self.utc);
+                b.encode_row(r, &mut rows.bytes, self.format);
                 rows.push_row(start, &b.ends(r));
             }
             let bucket = batch.nodes.len() + i;

@@ -50,7 +50,7 @@ pub fn float(buf: &mut BytesMut, v: f64) {
 }
 
 #[inline]
-fn sized(buf: &mut BytesMut, len: usize, tiny: u8, m8: u8) {
+fn sized<B: BufMut>(buf: &mut B, len: usize, tiny: u8, m8: u8) {
     if len < 16 && tiny != 0 {
         buf.put_u8(tiny | len as u8);
     } else if len <= u8::MAX as usize {
@@ -71,6 +71,13 @@ fn sized(buf: &mut BytesMut, len: usize, tiny: u8, m8: u8) {
 pub fn string(buf: &mut BytesMut, v: &str) {
     sized(buf, v.len(), 0x80, 0xD0);
     buf.put_slice(v.as_bytes());
+}
+
+/// Writes only the header of a UTF-8 string of `len` bytes, into any buffer; the caller appends the bytes
+/// (for strings assembled from parts without building them first).
+#[inline]
+pub fn string_header<B: BufMut>(buf: &mut B, len: usize) {
+    sized(buf, len, 0x80, 0xD0);
 }
 
 /// Writes a byte array.
@@ -232,11 +239,32 @@ impl Encode for Value {
     }
 }
 
-/// Writes a value, choosing the zoned-datetime form: `utc` true gives the Bolt 5 / utc-patch structures
-/// (`I`, `i`); false gives the legacy 4.4 forms (`F` with local seconds; `f` is not supported and falls back
-/// to `i`, which a 4.4 server without the patch rejects).
-pub fn value(buf: &mut BytesMut, v: &Value, utc: bool) {
-    if utc {
+/// How zoned datetimes go on the wire, as negotiated with the server: the one thing a caller that encodes
+/// parameters itself must know (from [`crate::Driver::wire_format`]), handed to [`value`], [`map`] and [`props`].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum WireFormat {
+    /// Bolt 5, or 4.4 with the `utc` patch: `I`/`i` structures with UTC seconds.
+    #[default]
+    Utc,
+    /// Bolt 4.4 without the patch: `F` with local seconds (`f` is not supported and falls back to `i`, which
+    /// such a server rejects).
+    Legacy,
+}
+
+impl WireFormat {
+    /// The format for a connection that did (`true`) or did not negotiate UTC datetimes.
+    pub fn from_utc(utc: bool) -> Self {
+        if utc {
+            WireFormat::Utc
+        } else {
+            WireFormat::Legacy
+        }
+    }
+}
+
+/// Writes a value in the negotiated format (see [`WireFormat`]).
+pub fn value(buf: &mut BytesMut, v: &Value, format: WireFormat) {
+    if format == WireFormat::Utc {
         return v.encode(buf);
     }
     match v {
@@ -249,19 +277,31 @@ pub fn value(buf: &mut BytesMut, v: &Value, utc: bool) {
         Value::List(l) => {
             list_header(buf, l.len());
             for item in l {
-                value(buf, item, utc);
+                value(buf, item, format);
             }
         }
-        Value::Map(m) => map(buf, m, utc),
+        Value::Map(m) => map(buf, m, format),
         other => other.encode(buf),
     }
 }
 
 /// Writes a map of values with [`value`].
-pub fn map(buf: &mut BytesMut, m: &crate::value::Map, utc: bool) {
+pub fn map(buf: &mut BytesMut, m: &crate::value::Map, format: WireFormat) {
+    props(buf, m, format);
+}
+
+/// Writes any string-keyed map of values (a row's properties) with [`value`].
+pub fn props<K: AsRef<str>, S>(
+    buf: &mut BytesMut,
+    m: &indexmap::IndexMap<K, Value, S>,
+    format: WireFormat,
+) {
+    if format == WireFormat::Utc {
+        return m.encode(buf);
+    }
     map_header(buf, m.len());
     for (k, v) in m {
-        string(buf, k);
-        value(buf, v, utc);
+        string(buf, k.as_ref());
+        value(buf, v, format);
     }
 }

@@ -4,4 +4,4 @@ pub mod decode;
 pub mod encode;
 
 pub use decode::{DecodeError, Decoder};
-pub use encode::Encode;
+pub use encode::{Encode, WireFormat};

@@ -227,7 +227,7 @@ pub fn run(
         enc::string(buf, query);
         match params {
             Params::None => enc::map_header(buf, 0),
-            Params::Map(m) => enc::map(buf, m, utc),
+            Params::Map(m) => enc::map(buf, m, enc::WireFormat::from_utc(utc)),
             Params::Encoded(b) => buf.extend_from_slice(b),
         }
         match extra {
