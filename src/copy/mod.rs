@@ -119,22 +119,20 @@ pub struct CopyReport {
     pub write: WriteStats,
 }
 
-/// The destination's keys for this run: the target's, then the `--connector-option` overrides, then
-/// `flush_concurrency` (the writer reads its writer arguments from the target's keys, spec §1.5).
-fn writer_keys(
+/// The destination's options for this run: the target's keys, then the `--connector-option` overrides, parsed
+/// once; then the copy's own `flush_concurrency`.
+fn writer_options(
     to: &TargetSpec,
     overrides: &serde_json::Map<String, Json>,
     settings: WriterSettings,
-) -> serde_json::Map<String, Json> {
-    let mut options = to.options.clone();
+) -> Result<TargetOptions, crate::writer::options::OptionsError> {
+    let mut keys = to.options.clone();
     for (k, v) in overrides {
-        options.insert(k.clone(), v.clone());
+        keys.insert(k.clone(), v.clone());
     }
-    options.insert(
-        "flush_concurrency".into(),
-        Json::from(settings.flush_concurrency as u64),
-    );
-    options
+    let mut opts = TargetOptions::parse(&to.name, &keys)?;
+    opts.flush_concurrency = settings.flush_concurrency.max(1);
+    Ok(opts)
 }
 
 /// Connects the destination writer with the copy's settings.
@@ -143,8 +141,8 @@ async fn connect_writer(
     overrides: &serde_json::Map<String, Json>,
     settings: WriterSettings,
 ) -> anyhow::Result<Neo4jWriter> {
-    let options = writer_keys(to, overrides, settings);
-    Neo4jWriter::connect(&to.name, &options, "copy", settings.batch_size).await
+    let opts = writer_options(to, overrides, settings)?;
+    Neo4jWriter::connect_options(&to.name, opts, "copy", settings.batch_size).await
 }
 
 /// The types to copy, grouped in the order their shards are read (spec §7.2 "Order of yielded shards").

@@ -5,13 +5,12 @@ use super::cli::{CopyArgs, retriever_options};
 use super::options::RetrieverOptions;
 use super::reader::{Histogram, Kind};
 use super::schema::CopySchema;
-use super::{TargetSpec, WriterSettings, plan_types, writer_keys};
-use crate::writer::options::TargetOptions;
+use super::{TargetSpec, WriterSettings, plan_types, writer_options};
 use clap::Parser;
 use serde_json::json;
 
 #[test]
-fn connector_options_and_flush_concurrency_reach_the_writer_keys() {
+fn connector_options_and_flush_concurrency_reach_the_writer_options() {
     let to = TargetSpec {
         name: "dst".into(),
         options:
@@ -24,20 +23,18 @@ fn connector_options_and_flush_concurrency_reach_the_writer_keys() {
         .as_object()
         .unwrap()
         .clone();
-    let keys = writer_keys(
+    let opts = writer_options(
         &to,
         &overrides,
         WriterSettings {
             batch_size: 7,
             flush_concurrency: 3,
         },
-    );
-    assert_eq!(keys["chunk_size"], 50);
-    assert_eq!(keys["flush_concurrency"], 3);
-    assert_eq!(keys["uri"], "bolt://h:7687");
-    // The writer's own parser takes them: overrides applied, flush_concurrency read as a writer argument.
-    let opts = TargetOptions::parse("dst", &keys).unwrap();
+    )
+    .unwrap();
+    // Overrides applied, flush_concurrency typed, the target's other keys kept.
     assert_eq!(opts.flush_concurrency, 3);
+    assert_eq!(opts.uri, "bolt://h:7687");
     assert!(!opts.use_apoc);
     assert_eq!(opts.database_name, "other");
     assert_eq!(opts.chunk_size, 50);

@@ -62,17 +62,9 @@ pub fn target(project: &Project, name: &str) -> Result<Target, TargetError> {
     for w in &parsed.warnings {
         tracing::warn!("{w}");
     }
-    // The writer validates these two but has no use for them.
-    let o = &resolved.options;
     let options = Options {
-        use_enterprise_features: o
-            .get("use_enterprise_features")
-            .and_then(serde_json::Value::as_bool)
-            .unwrap_or(false),
-        transaction_batch_size: o
-            .get("transaction_batch_size")
-            .and_then(serde_json::Value::as_u64)
-            .unwrap_or(10_000),
+        use_enterprise_features: parsed.use_enterprise_features,
+        transaction_batch_size: parsed.transaction_batch_size,
     };
     Ok(Target {
         config: parsed.bolt_config(),

@@ -35,12 +35,14 @@ impl Sink {
                 name: target.name.clone(),
             }),
             "neo4j" => Ok(Sink::Neo4j(Box::new(
-                crate::writer::Neo4jWriter::connect(
+                crate::writer::Neo4jWriter::connect_options(
                     &target.name,
-                    &{
-                        // The writer argument travels with the connector keys (as `copy` passes it too).
-                        let mut o = target.options.clone();
-                        o.insert("flush_concurrency".into(), target.flush_concurrency.into());
+                    {
+                        let mut o = crate::writer::options::TargetOptions::parse(
+                            &target.name,
+                            &target.options,
+                        )?;
+                        o.flush_concurrency = target.flush_concurrency;
                         o
                     },
                     pipeline_name,

@@ -210,12 +210,7 @@ impl Target {
         };
         for (k, v) in entries {
             let key = k.key_text();
-            if v.is_null()
-                && matches!(
-                    key.as_str(),
-                    "batch_size" | "flush_concurrency" | "collect_stats" | "ingest_strategy_name"
-                )
-            {
+            if v.is_null() && crate::writer::options::is_writer_argument(&key) {
                 continue;
             }
             match key.as_str() {

@@ -232,15 +232,26 @@ pub struct Neo4jWriter {
 }
 
 impl Neo4jWriter {
-    /// Connects to the target (verifying the address and credentials) and prepares a writer.
-    /// `options` are the target's keys except `database`.
+    /// Parses `options` (the target's keys except `database`) and connects.
+    #[cfg(test)]
     pub async fn connect(
         target_name: &str,
         options: &serde_json::Map<String, serde_json::Value>,
         pipeline_name: &str,
         batch_size: usize,
     ) -> anyhow::Result<Neo4jWriter> {
-        let mut opts = TargetOptions::parse(target_name, options)?;
+        let opts = TargetOptions::parse(target_name, options)?;
+        Self::connect_options(target_name, opts, pipeline_name, batch_size).await
+    }
+
+    /// Connects to the target (verifying the address and credentials) and prepares a writer, with options
+    /// already parsed (and adjusted by the caller, e.g. `flush_concurrency`).
+    pub async fn connect_options(
+        target_name: &str,
+        mut opts: TargetOptions,
+        pipeline_name: &str,
+        batch_size: usize,
+    ) -> anyhow::Result<Neo4jWriter> {
         for w in &opts.warnings {
             tracing::warn!("{w}");
         }
@@ -276,9 +287,7 @@ impl Neo4jWriter {
             max_transaction_retry_time: if db.retries_transients() {
                 std::time::Duration::ZERO
             } else {
-                opts.driver
-                    .max_transaction_retry_time
-                    .unwrap_or(std::time::Duration::from_secs(30))
+                opts.bolt.max_transaction_retry_time
             },
             ..RetryPolicy::default()
         };

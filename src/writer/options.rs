@@ -1,13 +1,151 @@
 //! Target options (spec §1.5, §1.6): the connector keys, the connection keys and the Python driver keywords,
-//! parsed from one target's map into what the writer and the Bolt driver need.
+//! each defined once in [`TARGET_OPTIONS`] (name, type, default, what it configures), and parsed from one
+//! target's map into what the writer, copy, migrations and the Bolt driver need.
 
 use serde_json::Value as Json;
 use std::time::Duration;
 
+/// What a target key configures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Applies {
+    /// The connector (the writer, copy and migrations): parsed here.
+    Connector,
+    /// The Bolt client: handed to [`bolt::Config::set_option`], so every option the client supports works.
+    Driver,
+    /// A writer argument of §1.5 (`batch_size`, …), read by the project loader, not by the connector.
+    WriterArgument,
+    /// A Python driver keyword with no equivalent here: accepted with one warning.
+    NoEffect,
+}
+
+/// The type a target key takes (values from `!env` may also be strings that parse as it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// A string.
+    Str,
+    /// `true` or `false`.
+    Bool,
+    /// An integer no smaller than the bound.
+    Int(i64),
+    /// A finite number, not negative.
+    Number,
+    /// A non-negative number of seconds.
+    Seconds,
+    /// Anything (the consumer checks it).
+    Any,
+}
+
+/// One target option: its name, its type, its default and what it configures.
+#[derive(Debug, Clone, Copy)]
+pub struct TargetOption {
+    /// The key in the target's map.
+    pub name: &'static str,
+    /// The type it takes.
+    pub kind: Kind,
+    /// The default, as a user would write it (`""`: required or none). Documentation for whoever reads the
+    /// table; checked against the type by a test.
+    #[allow(dead_code)]
+    pub default: &'static str,
+    /// What it configures.
+    pub applies: Applies,
+}
+
+const fn opt(
+    name: &'static str,
+    kind: Kind,
+    default: &'static str,
+    applies: Applies,
+) -> TargetOption {
+    TargetOption {
+        name,
+        kind,
+        default,
+        applies,
+    }
+}
+
+use Applies::{Connector as C, Driver as D, NoEffect as X, WriterArgument as W};
+
+/// Every key a Neo4j target may hold: the one list that run, copy, migrations and the project loader read.
+pub const TARGET_OPTIONS: &[TargetOption] = &[
+    // Connector keys (spec §1.6).
+    opt("uri", Kind::Str, "", C),
+    opt("username", Kind::Str, "", C),
+    opt("password", Kind::Str, "", C),
+    opt("database_name", Kind::Str, "neo4j", C),
+    opt("use_enterprise_features", Kind::Bool, "false", C),
+    opt("use_apoc", Kind::Bool, "true", C),
+    opt("chunk_size", Kind::Int(1), "1000", C),
+    opt("execute_chunks_in_parallel", Kind::Bool, "true", C),
+    opt("retries_per_chunk", Kind::Int(0), "3", C),
+    opt("transaction_batch_size", Kind::Int(1), "10000", C),
+    opt(
+        "_experimental_set_first_ingested_at",
+        Kind::Bool,
+        "false",
+        C,
+    ),
+    opt("max_retry_attempts", Kind::Int(1), "3", C),
+    opt("retry_factor", Kind::Number, "1", C),
+    opt(
+        "connection_semaphore_limit",
+        Kind::Int(0),
+        "0 (two per server core)",
+        C,
+    ),
+    // Ours.
+    opt("lenient_apoc_errors", Kind::Bool, "false", C),
+    opt("max_bolt_version", Kind::Str, "", C),
+    // Writer arguments (spec §1.5), split off by the project loader; `flush_concurrency` also reaches here.
+    opt("batch_size", Kind::Int(1), "1000", W),
+    opt("flush_concurrency", Kind::Int(1), "1", C),
+    opt("collect_stats", Kind::Bool, "true", W),
+    opt("ingest_strategy_name", Kind::Str, "debounced", W),
+    // Python driver keywords the Bolt client applies.
+    opt("max_connection_pool_size", Kind::Int(1), "100", D),
+    opt("max_connection_lifetime", Kind::Seconds, "3600", D),
+    opt("connection_timeout", Kind::Seconds, "30", D),
+    opt("connection_acquisition_timeout", Kind::Seconds, "60", D),
+    opt("max_transaction_retry_time", Kind::Seconds, "30", D),
+    opt("keep_alive", Kind::Bool, "true", D),
+    opt("liveness_check_timeout", Kind::Seconds, "", D),
+    opt("encrypted", Kind::Bool, "false", D),
+    opt("trust", Kind::Str, "TRUST_SYSTEM_CA_SIGNED_CERTIFICATES", D),
+    opt("trusted_certificates", Kind::Any, "", D),
+    opt("user_agent", Kind::Str, "nodestream-rs/VERSION", D),
+    opt("fetch_size", Kind::Int(-1), "1000", D),
+    opt("notifications_min_severity", Kind::Str, "", D),
+    // Python driver keywords without an equivalent here.
+    opt("connection_write_timeout", Kind::Any, "", X),
+    opt("initial_retry_delay", Kind::Any, "", X),
+    opt("retry_delay_multiplier", Kind::Any, "", X),
+    opt("retry_delay_jitter_factor", Kind::Any, "", X),
+    opt("disable_auto_commit_retries", Kind::Any, "", X),
+    opt("notifications_disabled_categories", Kind::Any, "", X),
+    opt("notifications_disabled_classifications", Kind::Any, "", X),
+    opt("warn_notification_severity", Kind::Any, "", X),
+    opt("telemetry_disabled", Kind::Any, "", X),
+    opt("ssl_context", Kind::Any, "", X),
+    opt("client_certificate", Kind::Any, "", X),
+    opt("resolver", Kind::Any, "", X),
+    opt("auth", Kind::Any, "", X),
+    opt("bookmark_manager", Kind::Any, "", X),
+];
+
+/// The definition of a target key, if it is one.
+pub fn target_option(name: &str) -> Option<&'static TargetOption> {
+    TARGET_OPTIONS.iter().find(|o| o.name == name)
+}
+
+/// Whether `name` is a writer argument of §1.5 (the project loader takes those out of a target's map).
+pub fn is_writer_argument(name: &str) -> bool {
+    name == "flush_concurrency" || target_option(name).is_some_and(|o| o.applies == W)
+}
+
 /// Everything a Neo4j target's map configures. The password is kept out of `Debug`.
 #[derive(Clone)]
 pub struct TargetOptions {
-    /// Bolt URI (`bolt://`, `neo4j://`, `bolt+s://`, ...), after applying `encrypted`/`trust`.
+    /// Bolt URI (`bolt://`, `neo4j://`, `bolt+s://`, ...).
     pub uri: String,
     /// Basic-auth user.
     pub username: String,
@@ -15,6 +153,10 @@ pub struct TargetOptions {
     pub password: String,
     /// Database every query runs against.
     pub database_name: String,
+    /// `use_enterprise_features` (migrations: NODE KEY and existence constraints).
+    pub use_enterprise_features: bool,
+    /// `transaction_batch_size` (migrations: rows per transaction when setting defaults).
+    pub transaction_batch_size: u64,
     /// `true`: batches through `apoc.periodic.iterate`; `false`: plain `UNWIND` chunks sent by us.
     pub use_apoc: bool,
     /// Rows per inner transaction.
@@ -35,8 +177,8 @@ pub struct TargetOptions {
     pub lenient_apoc_errors: bool,
     /// The writer argument `flush_concurrency` (spec §1.5): batches written at once beyond the usual overlap.
     pub flush_concurrency: usize,
-    /// Driver options that map onto the Bolt client.
-    pub driver: DriverOptions,
+    /// The Bolt client's configuration, with every driver keyword applied (its `Debug` redacts the password).
+    pub bolt: bolt::Config,
     /// Keys that were accepted but do nothing here, and unknown keys: one warning each.
     pub warnings: Vec<String>,
     /// Processors of the server, asked at connect when it tells (sizes the default number of queries in flight).
@@ -64,32 +206,9 @@ impl std::fmt::Debug for TargetOptions {
                 "connection_semaphore_limit",
                 &self.connection_semaphore_limit,
             )
-            .field("driver", &self.driver)
+            .field("bolt", &self.bolt)
             .finish()
     }
-}
-
-/// Python driver keywords that have a Bolt-client equivalent.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct DriverOptions {
-    /// `max_connection_pool_size`.
-    pub max_connection_pool_size: Option<usize>,
-    /// `max_connection_lifetime` (seconds in the file).
-    pub max_connection_lifetime: Option<Duration>,
-    /// `connection_timeout`.
-    pub connection_timeout: Option<Duration>,
-    /// `connection_acquisition_timeout`.
-    pub connection_acquisition_timeout: Option<Duration>,
-    /// `max_transaction_retry_time`.
-    pub max_transaction_retry_time: Option<Duration>,
-    /// `keep_alive`.
-    pub keep_alive: Option<bool>,
-    /// `user_agent`.
-    pub user_agent: Option<String>,
-    /// `fetch_size` (records per PULL for reads).
-    pub fetch_size: Option<i64>,
-    /// Our own addition: cap the Bolt version, e.g. `"4.4"` (for tests and old servers).
-    pub max_bolt_version: Option<(u8, u8)>,
 }
 
 /// A target key that cannot be used, named with the target.
@@ -116,30 +235,6 @@ pub enum OptionsError {
         got: String,
     },
 }
-
-/// Writer arguments of §1.5 that may still be present; the caller handles them.
-const WRITER_ARGUMENTS: &[&str] = &["batch_size", "collect_stats", "ingest_strategy_name"];
-
-/// Python driver keywords we accept but that change nothing here (said once, at INFO).
-const DRIVER_NO_EFFECT: &[&str] = &[
-    "liveness_check_timeout",
-    "connection_write_timeout",
-    "initial_retry_delay",
-    "retry_delay_multiplier",
-    "retry_delay_jitter_factor",
-    "disable_auto_commit_retries",
-    "notifications_min_severity",
-    "notifications_disabled_categories",
-    "notifications_disabled_classifications",
-    "warn_notification_severity",
-    "telemetry_disabled",
-    "trusted_certificates",
-    "ssl_context",
-    "client_certificate",
-    "resolver",
-    "auth",
-    "bookmark_manager",
-];
 
 fn describe(v: &Json) -> String {
     match v {
@@ -217,21 +312,42 @@ impl Reader<'_> {
         }
         Ok(Duration::from_secs_f64(s))
     }
+
+    /// Checks `v` against the key's type and gives it as a Bolt value (for the Bolt client's options).
+    fn typed(&self, def: &TargetOption, v: &Json) -> Result<bolt::Value, OptionsError> {
+        let key = def.name;
+        Ok(match def.kind {
+            Kind::Str => bolt::Value::String(self.string(key, v)?),
+            Kind::Bool => bolt::Value::Boolean(self.boolean(key, v)?),
+            Kind::Int(min) => bolt::Value::Integer(self.int(key, v, min)?),
+            Kind::Number => bolt::Value::Float(self.number(key, v)?),
+            Kind::Seconds => bolt::Value::Float(self.seconds(key, v)?.as_secs_f64()),
+            Kind::Any => json_to_bolt(v),
+        })
+    }
+}
+
+fn json_to_bolt(v: &Json) -> bolt::Value {
+    match v {
+        Json::Null => bolt::Value::Null,
+        Json::Bool(b) => bolt::Value::Boolean(*b),
+        Json::Number(n) => match n.as_i64() {
+            Some(i) => bolt::Value::Integer(i),
+            None => bolt::Value::Float(n.as_f64().unwrap_or(f64::NAN)),
+        },
+        Json::String(s) => bolt::Value::String(s.clone()),
+        Json::Array(a) => bolt::Value::List(a.iter().map(json_to_bolt).collect()),
+        Json::Object(m) => bolt::Value::Map(
+            m.iter()
+                .map(|(k, v)| (k.clone(), json_to_bolt(v)))
+                .collect(),
+        ),
+    }
 }
 
 fn parse_bolt_version(s: &str) -> Option<(u8, u8)> {
     let (major, minor) = s.trim().split_once('.')?;
     Some((major.parse().ok()?, minor.parse().ok()?))
-}
-
-/// Applies the Python driver's `encrypted`/`trust` keywords to a plain URI scheme.
-fn apply_encryption(uri: &str, encrypted: bool, trust_all: bool) -> Option<String> {
-    let (scheme, rest) = uri.split_once("://")?;
-    if !encrypted || scheme.contains('+') {
-        return None;
-    }
-    let suffix = if trust_all { "+ssc" } else { "+s" };
-    Some(format!("{scheme}{suffix}://{rest}"))
 }
 
 impl TargetOptions {
@@ -251,6 +367,8 @@ impl TargetOptions {
             username: String::new(),
             password: String::new(),
             database_name: "neo4j".into(),
+            use_enterprise_features: false,
+            transaction_batch_size: 10_000,
             use_apoc: true,
             chunk_size: 1000,
             execute_chunks_in_parallel: true,
@@ -261,17 +379,43 @@ impl TargetOptions {
             connection_semaphore_limit: 0,
             lenient_apoc_errors: false,
             flush_concurrency: 1,
-            driver: DriverOptions::default(),
+            bolt: bolt::Config::new("", "", ""),
             warnings: Vec::new(),
             server_cores: None,
         };
         let (mut uri, mut username, mut password) = (None, None, None);
-        let (mut encrypted, mut trust_all) = (false, false);
         let mut unknown = Vec::new();
         for (key, v) in map {
             // Python drops null driver keywords and uses defaults for null connector keys.
             if v.is_null() && !matches!(key.as_str(), "uri" | "username" | "password") {
                 continue;
+            }
+            let Some(def) = target_option(key) else {
+                unknown.push(key.clone());
+                continue;
+            };
+            match def.applies {
+                Applies::WriterArgument => continue,
+                Applies::NoEffect => {
+                    opts.warnings.push(format!(
+                        "target '{target}': driver option '{key}' is accepted but has no effect in this implementation"
+                    ));
+                    continue;
+                }
+                Applies::Driver => {
+                    let value = r.typed(def, v)?;
+                    match opts.bolt.set_option(key, &value) {
+                        Ok(bolt::OptionOutcome::Applied) => {}
+                        Ok(_) => opts.warnings.push(format!(
+                            "target '{target}': driver option '{key}' is accepted but has no effect in this implementation"
+                        )),
+                        Err(_) => {
+                            return Err(r.invalid(key, "has a value the Bolt client cannot use", v));
+                        }
+                    }
+                    continue;
+                }
+                Applies::Connector => {}
             }
             match key.as_str() {
                 "uri" => uri = Some(r.string(key, v)?),
@@ -282,21 +426,23 @@ impl TargetOptions {
                     _ => return Err(r.invalid(key, "must be a string", v)),
                 },
                 "database_name" => opts.database_name = r.string(key, v)?,
-                "use_enterprise_features" => {
-                    r.boolean(key, v)?;
-                }
+                "use_enterprise_features" => opts.use_enterprise_features = r.boolean(key, v)?,
                 "use_apoc" => opts.use_apoc = r.boolean(key, v)?,
                 "chunk_size" => opts.chunk_size = r.int(key, v, 1)? as usize,
-                "flush_concurrency" => opts.flush_concurrency = r.int(key, v, 1)?.min(1024) as usize,
-                "execute_chunks_in_parallel" => opts.execute_chunks_in_parallel = r.boolean(key, v)?,
-                "retries_per_chunk" => opts.retries_per_chunk = r.int(key, v, 0)?,
-                "transaction_batch_size" => {
-                    r.int(key, v, 1)?;
+                "flush_concurrency" => {
+                    opts.flush_concurrency = r.int(key, v, 1)?.min(1024) as usize
                 }
+                "execute_chunks_in_parallel" => {
+                    opts.execute_chunks_in_parallel = r.boolean(key, v)?
+                }
+                "retries_per_chunk" => opts.retries_per_chunk = r.int(key, v, 0)?,
+                "transaction_batch_size" => opts.transaction_batch_size = r.int(key, v, 1)? as u64,
                 "_experimental_set_first_ingested_at" => {
                     opts.set_first_ingested_at = r.boolean(key, v)?
                 }
-                "max_retry_attempts" => opts.max_retry_attempts = r.int(key, v, 1)?.min(1000) as u32,
+                "max_retry_attempts" => {
+                    opts.max_retry_attempts = r.int(key, v, 1)?.min(1000) as u32
+                }
                 "retry_factor" => {
                     opts.retry_factor = r.number(key, v)?;
                     if opts.retry_factor < 0.0 {
@@ -307,48 +453,14 @@ impl TargetOptions {
                     opts.connection_semaphore_limit = r.int(key, v, 0)? as usize
                 }
                 "lenient_apoc_errors" => opts.lenient_apoc_errors = r.boolean(key, v)?,
-                "max_connection_pool_size" => {
-                    opts.driver.max_connection_pool_size = Some(r.int(key, v, 1)? as usize)
-                }
-                "max_connection_lifetime" => {
-                    opts.driver.max_connection_lifetime = Some(r.seconds(key, v)?)
-                }
-                "connection_timeout" => opts.driver.connection_timeout = Some(r.seconds(key, v)?),
-                "connection_acquisition_timeout" => {
-                    opts.driver.connection_acquisition_timeout = Some(r.seconds(key, v)?)
-                }
-                "max_transaction_retry_time" => {
-                    opts.driver.max_transaction_retry_time = Some(r.seconds(key, v)?)
-                }
-                "keep_alive" => opts.driver.keep_alive = Some(r.boolean(key, v)?),
-                "user_agent" => opts.driver.user_agent = Some(r.string(key, v)?),
-                "fetch_size" => opts.driver.fetch_size = Some(r.int(key, v, -1)?),
-                "encrypted" => encrypted = r.boolean(key, v)?,
-                "trust" => {
-                    let s = r.string(key, v)?;
-                    trust_all = match s.as_str() {
-                        "TRUST_ALL_CERTIFICATES" => true,
-                        "TRUST_SYSTEM_CA_SIGNED_CERTIFICATES" => false,
-                        _ => {
-                            return Err(r.invalid(
-                                key,
-                                "must be TRUST_ALL_CERTIFICATES or TRUST_SYSTEM_CA_SIGNED_CERTIFICATES",
-                                v,
-                            ));
-                        }
-                    };
-                }
                 "max_bolt_version" => {
                     let s = r.string(key, v)?;
-                    opts.driver.max_bolt_version = Some(
-                        parse_bolt_version(&s)
-                            .ok_or_else(|| r.invalid(key, "must look like \"4.4\" or \"5.4\"", v))?,
-                    );
+                    opts.bolt.max_bolt_version =
+                        Some(parse_bolt_version(&s).ok_or_else(|| {
+                            r.invalid(key, "must look like \"4.4\" or \"5.4\"", v)
+                        })?);
                 }
-                k if WRITER_ARGUMENTS.contains(&k) => {}
-                k if DRIVER_NO_EFFECT.contains(&k) => opts.warnings.push(format!(
-                    "target '{target}': driver option '{k}' is accepted but has no effect in this implementation"
-                )),
+                // A connector key in the table that this parser does not read would be a bug of ours: warn.
                 k => unknown.push(k.to_string()),
             }
         }
@@ -361,9 +473,10 @@ impl TargetOptions {
         opts.uri = uri.ok_or_else(|| missing("uri"))?;
         opts.username = username.ok_or_else(|| missing("username"))?;
         opts.password = password.ok_or_else(|| missing("password"))?;
-        if let Some(u) = apply_encryption(&opts.uri, encrypted, trust_all) {
-            opts.uri = u;
-        }
+        opts.bolt.uri = opts.uri.clone();
+        opts.bolt.user = opts.username.clone();
+        opts.bolt.password = opts.password.clone();
+        opts.bolt.database = Some(opts.database_name.clone());
         Ok(opts)
     }
 
@@ -373,49 +486,16 @@ impl TargetOptions {
         // server's workers busy without piling up lock waits; 4 when the server does not tell. Capped by the pool
         // and by the user's semaphore.
         let mut n = self.server_cores.map_or(4, |c| (2 * c).clamp(2, 64));
-        if let Some(pool) = self.driver.max_connection_pool_size {
-            n = n.min(pool);
-        }
+        n = n.min(self.bolt.max_connection_pool_size);
         if self.connection_semaphore_limit > 0 {
             n = n.min(self.connection_semaphore_limit);
         }
         n.max(1)
     }
-}
 
-impl TargetOptions {
-    /// Maps the target's options onto the Bolt driver's configuration (writer, reader, copy and migrations).
+    /// The Bolt driver's configuration (writer, reader, copy and migrations).
     pub fn bolt_config(&self) -> bolt::Config {
-        let opts = self;
-        let mut c = bolt::Config::new(&opts.uri, &opts.username, &opts.password);
-        c.database = Some(opts.database_name.clone());
-        let d = &opts.driver;
-        if let Some(v) = &d.user_agent {
-            c.user_agent = v.clone();
-        }
-        if let Some(v) = d.max_connection_pool_size {
-            c.max_connection_pool_size = v;
-        }
-        if let Some(v) = d.connection_timeout {
-            c.connection_timeout = v;
-        }
-        if let Some(v) = d.connection_acquisition_timeout {
-            c.connection_acquisition_timeout = v;
-        }
-        if let Some(v) = d.max_connection_lifetime {
-            c.max_connection_lifetime = Some(v);
-        }
-        if let Some(v) = d.keep_alive {
-            c.keep_alive = v;
-        }
-        if let Some(v) = d.max_transaction_retry_time {
-            c.max_transaction_retry_time = v;
-        }
-        if let Some(v) = d.fetch_size {
-            c.fetch_size = v;
-        }
-        c.max_bolt_version = d.max_bolt_version;
-        c
+        self.bolt.clone()
     }
 }
 
@@ -455,10 +535,10 @@ mod tests {
         .unwrap();
         assert_eq!(o.database_name, "my_database");
         assert_eq!(
-            o.driver.max_connection_lifetime,
+            o.bolt.max_connection_lifetime,
             Some(Duration::from_secs(3600))
         );
-        assert_eq!(o.driver.max_connection_pool_size, Some(50));
+        assert_eq!(o.bolt.max_connection_pool_size, 50);
         assert!(o.warnings.is_empty(), "{:?}", o.warnings);
     }
 
@@ -493,18 +573,72 @@ mod tests {
     }
 
     #[test]
-    fn encrypted_and_trust_change_the_scheme() {
+    fn driver_keywords_reach_the_bolt_client() {
         let o = parse(
             json!({"uri": "bolt://h:1", "username": "u", "password": "p", "encrypted": true,
-            "trust": "TRUST_ALL_CERTIFICATES"}),
+            "trust": "TRUST_ALL_CERTIFICATES", "trusted_certificates": ["/ca.pem"],
+            "liveness_check_timeout": "2", "notifications_min_severity": "warning"}),
         )
         .unwrap();
-        assert_eq!(o.uri, "bolt+ssc://h:1");
-        let o = parse(
-            json!({"uri": "neo4j://h:1", "username": "u", "password": "p", "encrypted": true}),
-        )
-        .unwrap();
-        assert_eq!(o.uri, "neo4j+s://h:1");
+        assert_eq!(o.bolt.encrypted, Some(true));
+        assert_eq!(o.bolt.trust, bolt::Trust::CustomCa("/ca.pem".into()));
+        assert_eq!(o.bolt.liveness_check_timeout, Some(Duration::from_secs(2)));
+        assert_eq!(
+            o.bolt.notifications_min_severity.as_deref(),
+            Some("WARNING")
+        );
+        assert!(o.warnings.is_empty(), "{:?}", o.warnings);
+        assert_eq!(
+            (o.bolt.uri.as_str(), o.bolt.database.as_deref()),
+            ("bolt://h:1", Some("neo4j"))
+        );
+    }
+
+    #[test]
+    fn table_defaults_have_their_type() {
+        let r = Reader { target: "t" };
+        for def in TARGET_OPTIONS {
+            let Some(first) = def.default.split(' ').next().filter(|s| !s.is_empty()) else {
+                continue;
+            };
+            let v = Json::String(first.into());
+            assert!(r.typed(def, &v).is_ok(), "{}: {:?}", def.name, def.default);
+        }
+    }
+
+    #[test]
+    fn every_table_key_is_read_by_someone() {
+        for def in TARGET_OPTIONS {
+            let mut m = serde_json::Map::new();
+            for (k, v) in [("uri", "bolt://h"), ("username", "u"), ("password", "p")] {
+                m.insert(k.into(), json!(v));
+            }
+            let v = match def.kind {
+                Kind::Str if def.name == "max_bolt_version" => json!("4.4"),
+                Kind::Str if def.name == "trust" => json!("TRUST_ALL_CERTIFICATES"),
+                Kind::Str if def.name == "notifications_min_severity" => json!("OFF"),
+                Kind::Str => json!("x"),
+                Kind::Bool => json!(true),
+                Kind::Int(_) | Kind::Number | Kind::Seconds => json!(2),
+                Kind::Any if def.name == "trusted_certificates" => json!("/ca.pem"),
+                Kind::Any => json!(1),
+            };
+            m.insert(def.name.into(), v);
+            let o = TargetOptions::parse("t", &m).unwrap();
+            assert!(
+                o.warnings.iter().all(|w| !w.contains("unknown")),
+                "{}: {:?}",
+                def.name,
+                o.warnings
+            );
+            assert_eq!(
+                o.warnings.is_empty(),
+                def.applies != Applies::NoEffect,
+                "{}: {:?}",
+                def.name,
+                o.warnings
+            );
+        }
     }
 
     #[test]
