@@ -16,12 +16,17 @@ mod driver;
 pub mod error;
 #[doc(hidden)]
 pub mod fuzzing;
+// The layers below are public for our stub server, benches and fuzz targets, not for users: the API is the
+// driver, queries, values, config and errors re-exported here, plus the sans-I/O codec (`packstream`, `proto`).
+#[doc(hidden)]
 pub mod net;
 pub mod packstream;
 mod pool;
 pub mod proto;
 mod query;
+#[doc(hidden)]
 pub mod retry;
+#[doc(hidden)]
 pub mod routing;
 pub mod value;
 

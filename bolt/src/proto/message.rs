@@ -377,6 +377,7 @@ pub fn decode_response(body: Bytes) -> Result<Response, DecodeError> {
 }
 
 /// A client message as the server sees it (for the stub server and fuzzing).
+#[doc(hidden)]
 #[derive(Debug, Clone, PartialEq)]
 pub enum Request {
     /// HELLO extra.
@@ -443,6 +444,7 @@ impl Request {
 }
 
 /// Decodes one client message.
+#[doc(hidden)]
 pub fn decode_request(body: Bytes) -> Result<Request, DecodeError> {
     let mut d = Decoder::new(body);
     let (n, t) = d.struct_header()?;
@@ -483,16 +485,19 @@ pub fn decode_request(body: Bytes) -> Result<Request, DecodeError> {
 }
 
 /// Appends SUCCESS (server side).
+#[doc(hidden)]
 pub fn success(buf: &mut BytesMut, meta: &Map) {
     msg(buf, tag::SUCCESS, 1, |buf| meta.encode(buf));
 }
 
 /// Appends RECORD (server side).
+#[doc(hidden)]
 pub fn record(buf: &mut BytesMut, fields: &[Value]) {
     msg(buf, tag::RECORD, 1, |buf| fields.encode(buf));
 }
 
 /// Appends FAILURE in classic form (server side).
+#[doc(hidden)]
 pub fn failure(buf: &mut BytesMut, code: &str, message: &str) {
     msg(buf, tag::FAILURE, 1, |buf| {
         enc::map_header(buf, 2);
