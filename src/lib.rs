@@ -11,5 +11,6 @@ mod pipeline;
 mod project;
 mod pyfloat;
 mod quoting;
+mod record;
 mod schema;
 mod writer;

@@ -1,11 +1,12 @@
 //! Conditions (spec §2.9): their tree, how they are parsed and evaluated with Python's comparison semantics.
 
 use super::parse::required;
-use super::values::{EvalCtx, Provider};
 use super::*;
+use crate::interpreter::providers::{EvalCtx, Provider};
 use crate::project::yaml::{Kind, YamlNode};
 use crate::project::{LoadError, check_keys};
-use jmespath::Variable;
+use crate::record;
+use ::jmespath::Variable;
 
 /// A condition (spec §2.9).
 #[derive(Debug)]
@@ -88,8 +89,8 @@ pub fn compare(l: &Variable, r: &Variable, op: CompareOp) -> Result<bool, String
             (Variable::Bool(a), Variable::Bool(b)) => Ok(a.cmp(b)),
             _ => Err(format!(
                 "comparison not supported between {} and {}",
-                values::py_repr(l),
-                values::py_repr(r)
+                record::py_repr(l),
+                record::py_repr(r)
             )),
         }
     };
@@ -104,7 +105,7 @@ pub fn compare(l: &Variable, r: &Variable, op: CompareOp) -> Result<bool, String
             _ => {
                 return Err(format!(
                     "argument of type {} is not iterable",
-                    values::py_repr(l)
+                    record::py_repr(l)
                 ));
             }
         },

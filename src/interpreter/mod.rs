@@ -1,18 +1,23 @@
 //! The interpreter: records to nodes and relationships (spec §2.7–§2.9, §3.1).
 
 mod condition;
+mod jmespath;
+pub mod normalize;
 mod parse;
+pub mod providers;
 mod run;
-pub mod values;
 
 pub use condition::Condition;
 pub use run::{Clock, Interpreter};
 
+use crate::interpreter::normalize::{Normalizers, to_bolt};
+use crate::interpreter::providers::{EvalCtx, Provider};
 use crate::model::{NodeCreationRule, Properties, RelationshipCreationRule};
 use crate::project::LoadError;
 use crate::project::yaml::YamlNode;
-use jmespath::Variable;
-use values::{EvalCtx, Normalizers, Provider, Var, to_bolt};
+use crate::record;
+use crate::record::Var;
+use ::jmespath::Variable;
 
 /// An error while interpreting a record (fatal for the pipeline, as in Python).
 #[derive(Debug, thiserror::Error)]
@@ -108,7 +113,7 @@ impl PropMap {
                     _ => {
                         return Err(InterpretError(format!(
                             "expected a map of properties, got {}",
-                            values::py_repr(&v)
+                            record::py_repr(&v)
                         )));
                     }
                 }
@@ -267,10 +272,10 @@ impl Passes {
 
 #[cfg(test)]
 mod tests {
-    use super::values::Doc;
     use super::*;
     use crate::model::DesiredIngestion;
     use crate::project::yaml::load_str;
+    use crate::record::Doc;
     use bolt::Value;
 
     fn interp(src: &str) -> Interpreter {
@@ -282,7 +287,7 @@ mod tests {
         let mut out = Vec::new();
         let mut clock = Clock::new();
         i.interpret(
-            Doc::Var(values::from_json(rec)),
+            Doc::Var(record::from_json(rec)),
             &clock.now().clone(),
             &mut |d| {
                 out.push(d);
@@ -395,7 +400,7 @@ mod tests {
         let mut clock = Clock::new();
         let err = i
             .interpret(
-                Doc::Var(values::from_json(serde_json::json!({"k": "1"}))),
+                Doc::Var(record::from_json(serde_json::json!({"k": "1"}))),
                 &clock.now().clone(),
                 &mut |_| Ok(()),
             )

@@ -2,11 +2,14 @@
 //! the file, line and key.
 
 use super::condition::parse_condition;
-use super::values::{Normalizers, Provider, parse_flags};
 use super::*;
+use crate::interpreter::normalize;
+use crate::interpreter::normalize::{Normalizers, parse_flags};
+use crate::interpreter::providers::Provider;
 use crate::model::{NodeCreationRule, RelationshipCreationRule};
 use crate::project::yaml::YamlNode;
 use crate::project::{LoadError, boolean, check_keys, string_list};
+use crate::record;
 
 pub(super) fn parse_passes(node: &YamlNode, file: &str, what: &str) -> Result<Passes, LoadError> {
     let Some(items) = node.as_seq() else {
@@ -74,7 +77,11 @@ fn get_strings(
     }
 }
 
-fn get_flags(node: &YamlNode, key: &str, file: &str) -> Result<Option<values::Flags>, LoadError> {
+fn get_flags(
+    node: &YamlNode,
+    key: &str,
+    file: &str,
+) -> Result<Option<normalize::Flags>, LoadError> {
     match node.get(key) {
         Some(v) if !v.is_null() => Ok(Some(parse_flags(v, file, key)?)),
         _ => Ok(None),
@@ -83,7 +90,7 @@ fn get_flags(node: &YamlNode, key: &str, file: &str) -> Result<Option<values::Fl
 
 fn norms(
     defaults: &[(&str, bool)],
-    flags: Option<&values::Flags>,
+    flags: Option<&normalize::Flags>,
     node: &YamlNode,
     file: &str,
 ) -> Result<Normalizers, LoadError> {
@@ -378,7 +385,7 @@ pub fn parse_interpretation(node: &YamlNode, file: &str) -> Result<Interpretatio
             };
             let mut cases = Vec::new();
             for (k, v) in entries {
-                cases.push((values::from_yaml(k), switch_branch(v, file)?));
+                cases.push((record::from_yaml(k), switch_branch(v, file)?));
             }
             InterpKind::Switch {
                 switch_on: Provider::from_yaml(required(node, "switch_on", file, &what)?, file)?,

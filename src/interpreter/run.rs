@@ -2,15 +2,18 @@
 
 use super::condition::eval_condition;
 use super::parse::parse_passes;
-use super::values::{Doc, EvalCtx, Provider, Var, to_bolt};
 use super::*;
+use crate::interpreter::normalize::to_bolt;
+use crate::interpreter::providers::{EvalCtx, Provider};
 use crate::model::{
     DesiredIngestion, Node, NodeCreationRule, Properties, Relationship, RelationshipCreationRule,
     RelationshipWithNodes,
 };
 use crate::project::yaml::YamlNode;
 use crate::project::{LoadError, check_keys};
-use jmespath::Variable;
+use crate::record;
+use crate::record::{Doc, Var};
+use ::jmespath::Variable;
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
@@ -330,7 +333,7 @@ impl Interpreter {
                     None if *fail_on_unhandled => {
                         return Err(InterpretError(format!(
                             "'{}' was not matched in switch case",
-                            values::py_str(&v)
+                            record::py_str(&v)
                         )));
                     }
                     None => {}
@@ -518,6 +521,6 @@ fn type_name(p: &Provider, e: &EvalCtx<'_>) -> Result<Option<String>, InterpretE
     Ok(match &*v {
         Variable::Null => None,
         Variable::String(s) => Some(s.clone()),
-        other => Some(values::py_str(other)),
+        other => Some(record::py_str(other)),
     })
 }

@@ -1,9 +1,10 @@
 //! Extractors (spec §2.3): files (streamed, with gzip/bzip2), iterables, ranges and TTL configurations.
 
-use crate::interpreter::values::{self, CsvHeaders, Doc, Var};
 use crate::model::{GraphObjectType, TimeToLiveConfiguration};
 use crate::project::yaml::{ScalarValue, YamlNode};
 use crate::project::{LoadError, boolean, check_keys, string_list};
+use crate::record;
+use crate::record::{CsvHeaders, Doc, Var};
 use jmespath::Variable;
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Read};
@@ -170,7 +171,7 @@ impl Extractor {
                     ));
                 };
                 Ok(Extractor::Iterable(
-                    items.iter().map(values::from_yaml).collect(),
+                    items.iter().map(record::from_yaml).collect(),
                 ))
             }
             Some(other) => Err(LoadError::at(
@@ -302,7 +303,7 @@ impl Extractor {
             }
             Extractor::Neo4j(args) => {
                 crate::writer::extractor::run_blocking(&args.0, &mut |record| {
-                    emit(Extracted::Data(Doc::Var(values::from_json(record))))
+                    emit(Extracted::Data(Doc::Var(record::from_json(record))))
                 })?;
             }
             Extractor::Files(sources) => {
@@ -386,7 +387,7 @@ pub fn read_file(
             match reader.read_to_string(&mut text) {
                 Err(e) => Err(Err(e.to_string())),
                 Ok(_) => match serde_json::from_str::<serde_json::Value>(&text) {
-                    Ok(v) => wrapped(Extracted::Data(Doc::Var(values::from_json(v)))).map_err(Ok),
+                    Ok(v) => wrapped(Extracted::Data(Doc::Var(record::from_json(v)))).map_err(Ok),
                     Err(e) => Err(Err(e.to_string())),
                 },
             }
@@ -396,7 +397,7 @@ pub fn read_file(
             match reader.read_to_string(&mut text) {
                 Err(e) => Err(Err(e.to_string())),
                 Ok(_) => match crate::project::yaml::load_str(&text, &path.display().to_string()) {
-                    Ok(v) => wrapped(Extracted::Data(Doc::Var(values::from_yaml(&v)))).map_err(Ok),
+                    Ok(v) => wrapped(Extracted::Data(Doc::Var(record::from_yaml(&v)))).map_err(Ok),
                     Err(e) => Err(Err(e.to_string())),
                 },
             }
@@ -407,13 +408,13 @@ pub fn read_file(
                 return Ok(());
             }
             match serde_json::from_str::<serde_json::Value>(t) {
-                Ok(v) => wrapped(Extracted::Data(Doc::Var(values::from_json(v)))).map_err(Ok),
+                Ok(v) => wrapped(Extracted::Data(Doc::Var(record::from_json(v)))).map_err(Ok),
                 Err(e) => Err(Err(e.to_string())),
             }
         }),
         _ => read_lines(reader, &mut |line| {
             let mut m = BTreeMap::new();
-            m.insert("line".to_string(), values::string(line.trim()));
+            m.insert("line".to_string(), record::string(line.trim()));
             wrapped(Extracted::Data(Doc::Var(Arc::new(Variable::Object(m))))).map_err(Ok)
         }),
     };
@@ -501,7 +502,7 @@ mod tests {
         let mut out = Vec::new();
         read_file(path, &mut |x| {
             if let Extracted::Data(v) = x {
-                out.push(values::to_json(&v.var()));
+                out.push(record::to_json(&v.var()));
             }
             Ok(())
         })
@@ -587,7 +588,7 @@ mod proptests {
             let mut got = Vec::new();
             read_file(&path, &mut |x| {
                 if let Extracted::Data(d) = x {
-                    got.push(values::to_json(&d.var()));
+                    got.push(record::to_json(&d.var()));
                 }
                 Ok(())
             }).unwrap();

@@ -10,13 +10,13 @@ pub mod run;
 pub mod sink;
 pub mod steps;
 
-use crate::interpreter::values::Doc;
 use crate::interpreter::{Clock, Interpreter};
 use crate::model::Ingestible;
 use crate::project::yaml::{self, YamlNode};
 use crate::project::{
     LoadError, ResolveCtx, ResolvedTarget, Target, check_keys, resolve_tags, string_list,
 };
+use crate::record::Doc;
 use extractors::{Extracted, Extractor};
 use steps::{Filter, Transformer};
 

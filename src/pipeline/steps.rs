@@ -1,8 +1,12 @@
 //! Filters and transformers (spec §2.4, §2.5).
 
-use crate::interpreter::values::{self, Doc, EvalCtx, Normalizers, Provider, Var, parse_flags};
+use crate::interpreter::normalize::{Normalizers, parse_flags};
+use crate::interpreter::providers;
+use crate::interpreter::providers::{EvalCtx, Provider};
 use crate::project::yaml::YamlNode;
 use crate::project::{LoadError, boolean, check_keys};
+use crate::record;
+use crate::record::{Doc, Var};
 use jmespath::Variable;
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -125,7 +129,7 @@ impl Filter {
         let src = rn
             .as_str()
             .ok_or_else(|| LoadError::at(file, rn, "`regex` must be a string"))?;
-        let regex = values::python_regex(&format!("\\A(?:{src})")).map_err(|e| {
+        let regex = providers::python_regex(&format!("\\A(?:{src})")).map_err(|e| {
             LoadError::at(file, rn, format!("the regex {src:?} does not compile: {e}"))
         })?;
         let inc = args
@@ -174,7 +178,7 @@ impl Filter {
                 let Some(s) = v.as_string() else {
                     return Err(format!(
                         "ValueMatchesRegexFilter: expected a string, got {}",
-                        values::py_repr(&v)
+                        record::py_repr(&v)
                     ));
                 };
                 let m = regex.is_match(s).map_err(|e| e.to_string())?;
@@ -280,7 +284,7 @@ impl Transformer {
         let cn = args.get("cases").cloned().unwrap_or_else(empty_map);
         let mut cases = Vec::new();
         for (k, v) in cn.as_map().unwrap_or(&[]) {
-            cases.push((values::from_yaml(k), build(v)?));
+            cases.push((record::from_yaml(k), build(v)?));
         }
         let default = match args.get("default") {
             Some(d) if !d.is_null() => Some(Box::new(build(d)?)),
@@ -324,7 +328,7 @@ impl Transformer {
                     let Variable::Object(m) = &*item else {
                         anyhow::bail!(
                             "ValueProjection: each projected value must be a map, got {}",
-                            values::py_repr(&item)
+                            record::py_repr(&item)
                         );
                     };
                     let mut merged = extra.clone();
@@ -369,7 +373,7 @@ fn expand(record: &Var, path: &[String]) -> Var {
     let Some((first, rest)) = path.split_first() else {
         return match &**record {
             Variable::String(s) => serde_json::from_str(s)
-                .map(values::from_json)
+                .map(record::from_json)
                 .unwrap_or_else(|_| record.clone()),
             _ => record.clone(),
         };
@@ -391,7 +395,7 @@ mod tests {
     use crate::project::yaml::load_str;
 
     fn rec(j: serde_json::Value) -> Doc {
-        Doc::Var(values::from_json(j))
+        Doc::Var(record::from_json(j))
     }
 
     #[test]
@@ -424,7 +428,7 @@ mod tests {
         t.apply(
             rec(serde_json::json!({"owner": "o", "items": [{"a": 1}, {"a": 2}]})),
             &mut |v| {
-                out.push(values::to_json(&v.var()));
+                out.push(record::to_json(&v.var()));
                 Ok(())
             },
         )
@@ -442,7 +446,7 @@ mod tests {
         t.apply(
             rec(serde_json::json!({"x": {"y": "{\"z\": 1}"}})),
             &mut |v| {
-                out.push(values::to_json(&v.var()));
+                out.push(record::to_json(&v.var()));
                 Ok(())
             },
         )
