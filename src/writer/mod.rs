@@ -9,7 +9,6 @@
 pub mod buckets;
 pub mod cypher;
 pub mod exec;
-pub mod extractor;
 pub mod options;
 mod schedule;
 
@@ -867,7 +866,7 @@ impl Shared {
     }
 }
 
-mod bolt_db;
+pub mod bolt_db;
 
 #[cfg(test)]
 mod tests;

@@ -1,9 +1,9 @@
 //! `Neo4jExtractor` (spec §7.1): pages through a user's query (`SKIP $offset LIMIT $limit` inside it) and
 //! emits each row as a map, until a page comes back empty.
 
-use super::exec::{Database, Output, RetryPolicy};
-use super::options::TargetOptions;
 use crate::model::value_json;
+use crate::writer::exec::{Database, Output, RetryPolicy};
+use crate::writer::options::TargetOptions;
 use bolt::packstream::encode::{self, Encode};
 use bytes::BytesMut;
 use serde_json::Value as Json;
@@ -88,7 +88,7 @@ impl Neo4jExtractor {
         for w in &opts.warnings {
             tracing::warn!("{w}");
         }
-        let db = super::bolt_db::BoltDatabase::connect(&opts).await?;
+        let db = crate::writer::bolt_db::BoltDatabase::connect(&opts).await?;
         Ok(Self::with_database(
             Arc::new(db),
             query,

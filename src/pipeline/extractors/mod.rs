@@ -11,6 +11,8 @@ use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+mod neo4j;
+
 /// What an extractor emits.
 pub enum Extracted {
     /// A data record.
@@ -302,7 +304,7 @@ impl Extractor {
                 }
             }
             Extractor::Neo4j(args) => {
-                crate::writer::extractor::run_blocking(&args.0, &mut |record| {
+                neo4j::run_blocking(&args.0, &mut |record| {
                     emit(Extracted::Data(Doc::Var(record::from_json(record))))
                 })?;
             }
