@@ -34,6 +34,8 @@ pub enum Command {
     },
     /// Create, apply, list and squash schema migrations.
     Migrations(crate::migrations::cli::MigrationsArgs),
+    /// Benchmark a Neo4j's write throughput through the writer (workloads, sweeps, latency, server ceiling).
+    Bench(crate::bench::BenchArgs),
 }
 
 /// `print …`
@@ -168,6 +170,10 @@ pub fn main() -> anyhow::Result<ExitCode> {
         Command::Migrations(args) => {
             init_logging(false, 0);
             crate::migrations::cli::run(args)
+        }
+        Command::Bench(args) => {
+            init_logging(false, args.verbose);
+            crate::bench::main(args)
         }
     }
 }

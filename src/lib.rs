@@ -1,6 +1,7 @@
 //! `nodestream`: a Rust implementation of Nodestream's Neo4j path, as a library under the thin `nodestream`
 //! binary (`src/main.rs`), so that tests, benches and fuzz targets can call it without spawning the binary.
 
+pub mod bench;
 pub mod cli;
 mod copy;
 mod interpreter;

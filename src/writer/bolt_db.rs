@@ -1,6 +1,6 @@
 //! The [`Database`] seam implemented with the `bolt` crate's driver.
 
-use super::exec::{BoxFuture, Database, DbError, Output};
+use super::exec::{BoxFuture, Counters, Database, DbError, Output};
 use super::options::TargetOptions;
 use bytes::Bytes;
 
@@ -16,6 +16,19 @@ fn db_error(e: bolt::Error) -> DbError {
         message: e.to_string(),
         retryable: e.is_retryable(),
         unknown_outcome: e.is_unknown_outcome(),
+    }
+}
+
+fn output(r: bolt::QueryResult) -> Output {
+    let counters = Counters {
+        nodes_created: r.counter("nodes-created"),
+        relationships_created: r.counter("relationships-created"),
+        properties_set: r.counter("properties-set"),
+    };
+    Output {
+        keys: r.keys,
+        rows: r.rows,
+        counters,
     }
 }
 
@@ -63,10 +76,7 @@ impl Database for BoltDatabase {
                 .encoded_params(params)
                 .database(self.database.as_str());
             let r = self.driver.run(q).await.map_err(db_error)?;
-            Ok(Output {
-                keys: r.keys,
-                rows: r.rows,
-            })
+            Ok(output(r))
         })
     }
 
@@ -81,10 +91,7 @@ impl Database for BoltDatabase {
                 .database(self.database.as_str())
                 .read();
             let r = self.driver.run(q).await.map_err(db_error)?;
-            Ok(Output {
-                keys: r.keys,
-                rows: r.rows,
-            })
+            Ok(output(r))
         })
     }
 

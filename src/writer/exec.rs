@@ -16,6 +16,19 @@ pub struct Output {
     pub keys: Vec<String>,
     /// Rows, each in column order.
     pub rows: Vec<Vec<Value>>,
+    /// The server's update counters from the final SUCCESS metadata (zero when the driver does not tell).
+    pub counters: Counters,
+}
+
+/// Update counters of one query, from its SUCCESS metadata (`stats`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Counters {
+    /// `nodes-created`.
+    pub nodes_created: i64,
+    /// `relationships-created`.
+    pub relationships_created: i64,
+    /// `properties-set`.
+    pub properties_set: i64,
 }
 
 impl Output {
@@ -397,6 +410,7 @@ mod tests {
                 Value::Map(stats),
                 Value::Integer(10),
             ]],
+            ..Output::default()
         };
         let s = ApocSummary::from_output(&out);
         assert_eq!((s.failed_batches, s.total, s.nodes_created), (2, 10, 5));

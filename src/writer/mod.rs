@@ -115,6 +115,52 @@ impl Progress {
     }
 }
 
+/// Measurements for `nodestream bench`: the latency of every query the writer sends (microseconds, an HDR
+/// histogram) and the server's update counters of plain (non-APOC) queries, from their SUCCESS metadata (APOC
+/// queries report theirs in [`Progress`], from `apoc.periodic.iterate`'s result row).
+#[derive(Debug)]
+pub struct Instruments {
+    /// Query latencies in microseconds.
+    pub latency_us: Mutex<hdrhistogram::Histogram<u64>>,
+    /// `nodes-created` of plain queries.
+    pub nodes_created: AtomicU64,
+    /// `relationships-created` of plain queries.
+    pub relationships_created: AtomicU64,
+    /// `properties-set` of plain queries.
+    pub properties_set: AtomicU64,
+}
+
+impl Default for Instruments {
+    fn default() -> Self {
+        Instruments {
+            // 1 µs to 1 hour at 3 significant digits: constant bounds, which `new_with_bounds` accepts.
+            #[allow(clippy::expect_used)]
+            latency_us: Mutex::new(
+                hdrhistogram::Histogram::new_with_bounds(1, 3_600_000_000, 3)
+                    .expect("constant histogram bounds are valid"),
+            ),
+            nodes_created: AtomicU64::new(0),
+            relationships_created: AtomicU64::new(0),
+            properties_set: AtomicU64::new(0),
+        }
+    }
+}
+
+impl Instruments {
+    fn record(&self, started: std::time::Instant) {
+        let us = (started.elapsed().as_micros() as u64).max(1);
+        if let Ok(mut h) = self.latency_us.lock() {
+            h.saturating_record(us);
+        }
+    }
+
+    fn absorb(&self, c: &exec::Counters) {
+        add(&self.nodes_created, c.nodes_created);
+        add(&self.relationships_created, c.relationships_created);
+        add(&self.properties_set, c.properties_set);
+    }
+}
+
 /// Totals of one writer, as reported at the end of a run (metric names of spec §5.1 in the field docs).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct WriteStats {
@@ -211,6 +257,8 @@ struct Shared {
     format: bolt::packstream::WireFormat,
     /// Each distinct statement is logged once, as Python does.
     logged: Mutex<hashbrown::HashSet<String>>,
+    /// Set by `nodestream bench` only.
+    instruments: std::sync::OnceLock<Arc<Instruments>>,
 }
 
 /// The Neo4j writer of one target in one pipeline run.
@@ -273,6 +321,30 @@ impl Neo4jWriter {
         ))
     }
 
+    /// Like [`Neo4jWriter::connect`], for `nodestream bench`: exactly `connections` queries in flight (and as
+    /// many pooled connections, at most 64), whatever the server's processor count, and `instruments` measuring
+    /// every query.
+    pub async fn connect_exact(
+        target_name: &str,
+        options: &serde_json::Map<String, serde_json::Value>,
+        batch_size: usize,
+        connections: usize,
+        instruments: Arc<Instruments>,
+    ) -> anyhow::Result<Neo4jWriter> {
+        let connections = connections.clamp(1, 64);
+        let mut opts = TargetOptions::parse(target_name, options)?;
+        opts.driver.max_connection_pool_size = Some(connections);
+        opts.connection_semaphore_limit = connections;
+        let db = bolt_db::BoltDatabase::connect(&opts)
+            .await
+            .with_context(|| format!("target '{target_name}': cannot connect to {}", opts.uri))?;
+        // 32 processors make the default 64 in flight, so the limits above alone decide.
+        opts.server_cores = Some(32);
+        let w = Neo4jWriter::with_database(target_name, opts, Arc::new(db), batch_size);
+        let _ = w.shared.instruments.set(instruments);
+        Ok(w)
+    }
+
     /// A writer over any [`Database`] (tests use fakes).
     pub fn with_database(
         target_name: &str,
@@ -305,6 +377,7 @@ impl Neo4jWriter {
                 legacy_ids: Default::default(),
                 format,
                 logged: Mutex::new(Default::default()),
+                instruments: std::sync::OnceLock::new(),
             }),
             batch: Batch::default(),
             batch_size: batch_size.max(1),
@@ -589,11 +662,20 @@ impl Shared {
         let _permit = self.permits.acquire().await;
         self.progress.queries.fetch_add(1, Ordering::Relaxed);
         let progress = &self.progress;
-        self.retry
+        let started = std::time::Instant::now();
+        let out = self
+            .retry
             .run(self.db.as_ref(), text, params, idempotent, &|_| {
                 progress.retries.fetch_add(1, Ordering::Relaxed);
             })
-            .await
+            .await;
+        if let Some(i) = self.instruments.get() {
+            i.record(started);
+            if let Ok(o) = &out {
+                i.absorb(&o.counters);
+            }
+        }
+        out
     }
 
     fn log_statement(&self, statement: &str) {

@@ -49,6 +49,7 @@ impl Database for Fake {
                     Value::Integer(0),
                     Value::Map(Default::default()),
                 ]],
+                ..Output::default()
             };
             if self.fail_label.is_some_and(|l| name == l) {
                 let mut m = bolt::Map::new();

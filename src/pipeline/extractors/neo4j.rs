@@ -206,6 +206,7 @@ mod tests {
                 Ok(Output {
                     keys: vec!["identifier".into()],
                     rows,
+                    ..Output::default()
                 })
             })
         }
