@@ -333,7 +333,7 @@ impl Neo4jWriter {
     ) -> anyhow::Result<Neo4jWriter> {
         let connections = connections.clamp(1, 64);
         let mut opts = TargetOptions::parse(target_name, options)?;
-        opts.driver.max_connection_pool_size = Some(connections);
+        opts.bolt.max_connection_pool_size = connections;
         opts.connection_semaphore_limit = connections;
         let db = bolt_db::BoltDatabase::connect(&opts)
             .await
