@@ -34,6 +34,8 @@ pub enum Command {
     },
     /// Create, apply, list and squash schema migrations.
     Migrations(crate::migrations::cli::MigrationsArgs),
+    /// Bulk initial load: the pipelines' graph through neo4j-admin import (server stopped).
+    Import(crate::import::ImportArgs),
 }
 
 /// `print …`
@@ -168,6 +170,10 @@ pub fn main() -> anyhow::Result<ExitCode> {
         Command::Migrations(args) => {
             init_logging(false, 0);
             crate::migrations::cli::run(args)
+        }
+        Command::Import(args) => {
+            init_logging(args.json, 0);
+            crate::import::main(args)
         }
     }
 }

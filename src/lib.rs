@@ -3,6 +3,7 @@
 
 pub mod cli;
 mod copy;
+mod import;
 mod interpreter;
 mod jsonlog;
 mod migrations;
