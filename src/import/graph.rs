@@ -467,7 +467,7 @@ impl Collector {
 
         // 3. The files, one pair per (label | type and endpoint labels, column types).
         std::fs::create_dir_all(out)?;
-        let mut writers: IndexMap<(u32, u32, u32, Vec<Option<usize>>), CsvFile> = IndexMap::new();
+        let mut writers: IndexMap<FileKey, CsvFile> = IndexMap::new();
         for_each_row(&rows_path, |rec| {
             let mut c = Cur::new(rec);
             let space = c.u32()?;
@@ -541,6 +541,9 @@ impl Collector {
         Ok(stats)
     }
 }
+
+/// Which file a row goes to: (0 for nodes | 1 + type, label or start label, end label, column-type signature).
+type FileKey = (u32, u32, u32, Vec<Option<usize>>);
 
 fn row_error(e: files::RowError, what: &str) -> BuildError {
     match e {

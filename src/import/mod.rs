@@ -192,7 +192,8 @@ async fn import(args: ImportArgs) -> anyhow::Result<ExitCode> {
     let out_dir = match &files_dir {
         Some(d) => {
             std::fs::create_dir_all(d).with_context(|| format!("cannot create {}", d.display()))?;
-            d.clone()
+            // The tool's command line names the files: make them absolute.
+            d.canonicalize().unwrap_or_else(|_| d.clone())
         }
         None => temp_root.join("files"),
     };
@@ -250,25 +251,29 @@ async fn import(args: ImportArgs) -> anyhow::Result<ExitCode> {
         "--multiline-fields=true".to_string(),
         "--id-type=integer".to_string(),
         "--overwrite-destination=true".to_string(),
-        format!(
+    ]);
+    if args.files_only.is_none() {
+        tool_args.push(format!(
             "--report-file={}",
             temp_root.join("import.report").display()
-        ),
-        args.database.clone(),
-    ]);
+        ));
+    }
+    tool_args.push(args.database.clone());
     let mut tool_s = 0.0;
     match (&args.files_only, &home) {
         (Some(dir), h) => {
             let cmd = match h {
-                Some(h) => h.command(&tool_args),
+                Some(h) => {
+                    let mut c = vec![
+                        format!("NEO4J_HOME={}", h.dir.display()),
+                        format!("NEO4J_CONF={}", h.dir.join("conf").display()),
+                    ];
+                    c.extend(h.command(&tool_args));
+                    c
+                }
                 None => {
                     let mut c = vec!["neo4j-admin".to_string()];
-                    c.extend(
-                        tool_args
-                            .iter()
-                            .filter(|a| !a.starts_with("--report-file"))
-                            .cloned(),
-                    );
+                    c.extend(tool_args.iter().cloned());
                     c
                 }
             };
