@@ -36,6 +36,8 @@ pub enum Command {
     Migrations(crate::migrations::cli::MigrationsArgs),
     /// Benchmark a Neo4j's write throughput through the writer (workloads, sweeps, latency, server ceiling).
     Bench(crate::bench::BenchArgs),
+    /// Bulk initial load: the pipelines' graph through neo4j-admin import (server stopped).
+    Import(crate::import::ImportArgs),
 }
 
 /// `print …`
@@ -174,6 +176,10 @@ pub fn main() -> anyhow::Result<ExitCode> {
         Command::Bench(args) => {
             init_logging(false, args.verbose);
             crate::bench::main(args)
+        }
+        Command::Import(args) => {
+            init_logging(args.json, 0);
+            crate::import::main(args)
         }
     }
 }

@@ -4,6 +4,7 @@
 pub mod bench;
 pub mod cli;
 mod copy;
+mod import;
 mod interpreter;
 mod jsonlog;
 mod migrations;

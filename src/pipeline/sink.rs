@@ -16,6 +16,16 @@ pub enum Sink {
     DryRun(std::io::BufWriter<std::io::Stdout>),
     /// `database: neo4j`: the Neo4j writer.
     Neo4j(Box<crate::writer::Neo4jWriter>),
+    /// A sink the caller supplies (`import` writes files instead of transactions).
+    Custom(Box<dyn ItemSink>),
+}
+
+/// A synchronous sink supplied by the caller of [`super::run::run_pipeline`].
+pub trait ItemSink: Send {
+    /// Takes one item.
+    fn write(&mut self, item: Ingestible) -> anyhow::Result<()>;
+    /// Ends this pipeline's share; returns metrics under their names.
+    fn finish(self: Box<Self>) -> anyhow::Result<Vec<(String, u64)>>;
 }
 
 /// Counts reported when a sink finishes.
@@ -83,6 +93,7 @@ impl Sink {
         match self {
             Sink::Null { .. } => Ok(()),
             Sink::Neo4j(w) => w.write(item).await,
+            Sink::Custom(s) => s.write(item),
             Sink::DryRun(out) => {
                 let line = match &item {
                     Ingestible::Ingestion(d) if !d.source.is_valid() => {
@@ -119,6 +130,7 @@ impl Sink {
                 Ok(Vec::new())
             }
             Sink::Neo4j(w) => Ok(w.finish().await?.metrics()),
+            Sink::Custom(s) => s.finish(),
         }
     }
 }
