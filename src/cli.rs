@@ -38,6 +38,61 @@ pub enum Command {
     Bench(crate::bench::BenchArgs),
     /// Bulk initial load: the pipelines' graph through neo4j-admin import (server stopped).
     Import(crate::import::ImportArgs),
+    /// Explain things about the project.
+    Explain {
+        /// What to explain.
+        #[command(subcommand)]
+        what: ExplainCommand,
+    },
+    /// Audit the project.
+    Audit {
+        /// Which audit.
+        #[command(subcommand)]
+        what: AuditCommand,
+    },
+}
+
+/// `explain …`
+#[derive(Debug, Subcommand)]
+pub enum ExplainCommand {
+    /// Explain which pipelines contribute to a given graph type.
+    Schema(ExplainSchemaArgs),
+}
+
+/// `explain schema` options.
+#[derive(Debug, Args)]
+pub struct ExplainSchemaArgs {
+    /// `node` or `relationship` (with NAME).
+    pub kind: Option<String>,
+    /// The node or relationship type name when using positional KIND/NAME.
+    pub name: Option<String>,
+    /// The project file.
+    #[arg(short = 'p', long = "project", default_value = "nodestream.yaml")]
+    pub project: PathBuf,
+    /// Limit the explanation to a single scope (defaults to all scopes).
+    #[arg(short = 's', long = "scope")]
+    pub scope: Option<String>,
+    /// Pipelines contributing to this node type.
+    #[arg(long = "node")]
+    pub node: Option<String>,
+    /// Pipelines contributing to this relationship type.
+    #[arg(long = "relationship")]
+    pub relationship: Option<String>,
+}
+
+/// `audit …`
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Audit the project for missing TTLs.
+    Ttls(AuditArgs),
+}
+
+/// Audit options.
+#[derive(Debug, Args)]
+pub struct AuditArgs {
+    /// The project file.
+    #[arg(short = 'p', long = "project", default_value = "nodestream.yaml")]
+    pub project: PathBuf,
 }
 
 /// `print …`
@@ -79,6 +134,26 @@ pub struct RunArgs {
     /// Only log batches that fail inside Neo4j (APOC failedBatches), as Python does, instead of failing the run.
     #[arg(long = "lenient-apoc-errors")]
     pub lenient_apoc_errors: bool,
+    /// Enable the Prometheus metrics server.
+    #[arg(long = "prometheus")]
+    pub prometheus: bool,
+    /// The port to run the Prometheus metrics server on.
+    #[arg(
+        long = "prometheus-listen-port",
+        alias = "prometheus-server-port",
+        default_value_t = 9090
+    )]
+    pub prometheus_listen_port: u16,
+    /// The address to run the Prometheus metrics server on.
+    #[arg(
+        long = "prometheus-listen-address",
+        alias = "prometheus-server-address",
+        default_value = "0.0.0.0"
+    )]
+    pub prometheus_listen_address: String,
+    /// How often the metrics are refreshed, in seconds.
+    #[arg(long = "metrics-interval-in-seconds")]
+    pub metrics_interval_in_seconds: Option<f64>,
 }
 
 /// `show` options.
@@ -181,6 +256,26 @@ pub fn main() -> anyhow::Result<ExitCode> {
             init_logging(args.json, 0);
             crate::import::main(args)
         }
+        Command::Explain {
+            what: ExplainCommand::Schema(args),
+        } => {
+            init_logging(false, 0);
+            explain_schema(args)
+        }
+        Command::Audit {
+            what: AuditCommand::Ttls(args),
+        } => {
+            init_logging(false, 0);
+            let project = Project::load(&args.project)?;
+            let report = crate::audit::audit_ttls(&project)?;
+            for line in &report.lines {
+                println!("{line}");
+            }
+            // Python exits with the number of failures.
+            Ok(ExitCode::from(
+                u8::try_from(report.failures).unwrap_or(u8::MAX),
+            ))
+        }
     }
 }
 
@@ -219,6 +314,16 @@ struct Planned<'a> {
 
 async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     let quiet = args.dry_run;
+    if args.prometheus {
+        let addr = crate::prometheus::start(
+            &args.prometheus_listen_address,
+            args.prometheus_listen_port,
+            args.metrics_interval_in_seconds,
+        )
+        .await?;
+        // Said on stderr so that tests (and users of port 0) learn the bound port.
+        eprintln!("Prometheus metrics server started on {addr}");
+    }
     let project = Project::load(&args.project)?;
     // Which (scope, pipeline) pairs run, in order.
     let mut selected: Vec<(&Scope, &PipelineRef)> = Vec::new();
@@ -367,8 +472,58 @@ async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// `show`'s table row for a pipeline: scope, name, file, targets, annotation keys.
+pub(crate) fn show_row(s: &Scope, p: &PipelineRef) -> Vec<String> {
+    vec![
+        s.name.clone(),
+        p.name.clone(),
+        p.path.clone(),
+        p.effective_targets(s).join(","),
+        p.effective_annotations(s)
+            .keys()
+            .cloned()
+            .collect::<Vec<_>>()
+            .join(","),
+    ]
+}
+
+fn explain_schema(args: ExplainSchemaArgs) -> anyhow::Result<ExitCode> {
+    let project = Project::load(&args.project)?;
+    // Python: positional KIND NAME only when both are given and neither option is.
+    let (node, relationship) = match (&args.kind, &args.name) {
+        (Some(kind), Some(name)) if args.node.is_none() && args.relationship.is_none() => {
+            match kind.as_str() {
+                "node" => (Some(name.clone()), None),
+                "relationship" => (None, Some(name.clone())),
+                _ => {
+                    eprintln!("Kind must be either 'node' or 'relationship'.");
+                    return Ok(ExitCode::FAILURE);
+                }
+            }
+        }
+        _ => {
+            if args.node.as_deref().is_none_or(str::is_empty)
+                && args.relationship.as_deref().is_none_or(str::is_empty)
+            {
+                eprintln!(
+                    "You must specify either positional KIND/NAME or at least one of --node/--relationship."
+                );
+                return Ok(ExitCode::FAILURE);
+            }
+            (args.node.clone(), args.relationship.clone())
+        }
+    };
+    let q = crate::explain::ExplainQuery {
+        node,
+        relationship,
+        scope: args.scope,
+    };
+    print!("{}", crate::explain::explain_text(&project, &q)?);
+    Ok(ExitCode::SUCCESS)
+}
+
 /// A cleo-style ASCII table.
-fn table(header: &[&str], rows: &[Vec<String>]) -> String {
+pub(crate) fn table(header: &[&str], rows: &[Vec<String>]) -> String {
     let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
     for r in rows {
         for (i, c) in r.iter().enumerate() {
@@ -463,22 +618,7 @@ fn show(args: ShowArgs) -> anyhow::Result<ExitCode> {
         print!("{}", py_json(&serde_json::Value::Array(items)));
         return Ok(ExitCode::SUCCESS);
     }
-    let rows: Vec<Vec<String>> = pipelines
-        .iter()
-        .map(|(s, p)| {
-            vec![
-                s.name.clone(),
-                p.name.clone(),
-                p.path.clone(),
-                p.effective_targets(s).join(","),
-                p.effective_annotations(s)
-                    .keys()
-                    .cloned()
-                    .collect::<Vec<_>>()
-                    .join(","),
-            ]
-        })
-        .collect();
+    let rows: Vec<Vec<String>> = pipelines.iter().map(|(s, p)| show_row(s, p)).collect();
     print!(
         "{}",
         table(&["scope", "name", "file", "targets", "annotations"], &rows)

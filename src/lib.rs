@@ -1,9 +1,11 @@
 //! `nodestream`: a Rust implementation of Nodestream's Neo4j path, as a library under the thin `nodestream`
 //! binary (`src/main.rs`), so that tests, benches and fuzz targets can call it without spawning the binary.
 
+mod audit;
 pub mod bench;
 pub mod cli;
 mod copy;
+mod explain;
 mod import;
 mod interpreter;
 mod jsonlog;
@@ -11,6 +13,7 @@ mod migrations;
 mod model;
 mod pipeline;
 mod project;
+mod prometheus;
 mod pyfloat;
 mod quoting;
 mod record;

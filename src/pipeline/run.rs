@@ -5,6 +5,7 @@ use super::{LoadedPipeline, Output, Record, Step, finish_steps, push};
 use crate::interpreter::Clock;
 use crate::model::Ingestible;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
 /// Records per channel message: amortises the hand-off between threads.
@@ -174,6 +175,19 @@ pub async fn run_pipeline(
     let freq = opts.reporting_frequency.max(1);
     let mut last_reported: u64 = 0;
     let writers: Vec<_> = sinks.iter().filter_map(Sink::progress).collect();
+    // `run --prometheus`: a ticker publishes the live counters; the loop only stores the record count.
+    let live_records = crate::prometheus::global().map(|_| Arc::new(AtomicU64::new(0)));
+    let ticker = crate::prometheus::global()
+        .zip(live_records.clone())
+        .map(|(registry, count)| {
+            let writers = writers.clone();
+            tokio::spawn(async move {
+                loop {
+                    crate::prometheus::publish(registry, count.load(Ordering::Relaxed), &writers);
+                    tokio::time::sleep(crate::prometheus::interval()).await;
+                }
+            })
+        });
     let mut report = |records: u64| {
         let elapsed = start.elapsed().as_secs_f64();
         let rate = if elapsed > 0.0 {
@@ -247,6 +261,9 @@ pub async fn run_pipeline(
                 }
             }
         }
+        if let Some(c) = &live_records {
+            c.store(records, Ordering::Relaxed);
+        }
     }
     drop(rx_out);
     // Every sink still finishes (final flush), as Python runs every step's finish on failure too.
@@ -262,6 +279,11 @@ pub async fn run_pipeline(
             Err(e) if finish_error.is_none() => finish_error = Some(e),
             Err(_) => {}
         }
+    }
+    if let (Some(t), Some(registry)) = (ticker, crate::prometheus::global()) {
+        t.abort();
+        crate::prometheus::publish(registry, records, &writers);
+        registry.commit();
     }
     let step_result = tokio::task::spawn_blocking(move || processing.join())
         .await
