@@ -168,8 +168,8 @@ const SHARD_READ_ATTEMPTS: u32 = 3;
 /// A connected source target.
 #[derive(Clone)]
 pub struct Source {
-    driver: bolt::Driver,
-    database: String,
+    /// The shared Bolt adapter (the same as the writer's and the migrator's).
+    db: crate::writer::bolt_db::BoltDatabase,
     filters: Filters,
     cutoff: Value,
 }
@@ -182,10 +182,10 @@ impl Source {
         retriever: &RetrieverOptions,
         now: chrono::DateTime<chrono::Utc>,
     ) -> anyhow::Result<Source> {
-        let driver = bolt::Driver::connect(opts.bolt_config())
+        let db = crate::writer::bolt_db::BoltDatabase::connect(opts)
             .await
             .with_context(|| format!("source target '{target}': cannot connect to {}", opts.uri))?;
-        let id_fn = if driver.protocol_version().0 >= 5 {
+        let id_fn = if db.driver().protocol_version().0 >= 5 {
             IdFunction::ElementId
         } else {
             IdFunction::Id
@@ -195,8 +195,7 @@ impl Source {
             None => now,
         };
         Ok(Source {
-            driver,
-            database: opts.database_name.clone(),
+            db,
             filters: Filters {
                 sample_ratio: retriever.sample_ratio,
                 latest: retriever.latest_hours.is_some(),
@@ -212,14 +211,15 @@ impl Source {
 
     fn query(&self, text: String) -> bolt::Query {
         bolt::Query::new(text)
-            .database(self.database.clone())
+            .database(self.db.database())
             .param("cutoff", self.cutoff.clone())
             .read()
     }
 
     async fn count(&self, text: String) -> anyhow::Result<i64> {
         let r = self
-            .driver
+            .db
+            .driver()
             .run(self.query(text.clone()))
             .await
             .with_context(|| format!("source count query failed: {}", text.trim_end()))?;
@@ -274,7 +274,8 @@ impl Source {
             Kind::Node => self.filters.node_ids(&job.name),
             Kind::Relationship => self.filters.relationship_ids(&job.name),
         };
-        self.driver
+        self.db
+            .driver()
             .stream(self.query(text), 10_000)
             .await
             .with_context(|| format!("source: cannot list the records of '{}'", job.name))
@@ -369,11 +370,12 @@ impl Source {
         let mut attempt = 1;
         'attempt: loop {
             let q = bolt::Query::new(text.clone())
-                .database(self.database.clone())
+                .database(self.db.database())
                 .encoded_params(shard.params.clone())
                 .read();
             let mut stream = self
-                .driver
+                .db
+                .driver()
                 .stream(q, outbox.page() as i64)
                 .await
                 .with_context(|| format!("source: reading a shard of '{}' failed", job.name))?;

@@ -1,6 +1,6 @@
 //! `nodestream migrations make|run|show|squash` (spec §5.3).
 
-use super::driver::BoltDb;
+use super::driver;
 use super::file;
 use super::graph::{Migration, MigrationGraph};
 use super::neo4j::Migrator;
@@ -257,7 +257,7 @@ async fn run_migrations(a: RunArgs) -> anyhow::Result<ExitCode> {
     let console = !a.json && std::io::stdout().is_terminal();
     for name in names {
         let target = target::target(&project, &name)?;
-        let db = BoltDb::connect(&target)
+        let db = driver::connect(&target)
             .await
             .with_context(|| format!("target {name}"))?;
         let mut migrator = Migrator::new(&db, target.options);
@@ -364,7 +364,7 @@ async fn show(a: ShowArgs) -> anyhow::Result<ExitCode> {
         graph.all().map(|m| (m.name.as_str(), Vec::new())).collect();
     for name in &names {
         let target = target::target(&project, name)?;
-        let db = BoltDb::connect(&target)
+        let db = driver::connect(&target)
             .await
             .with_context(|| format!("target {name}"))?;
         let completed = Migrator::new(&db, target.options)

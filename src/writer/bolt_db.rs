@@ -1,16 +1,19 @@
-//! The [`Database`] seam implemented with the `bolt` crate's driver.
+//! The one adapter between our code and the `bolt` driver, for run (the writer's [`Database`] seam), copy (the
+//! source reader) and migrations (their `Cypher` runner), with one error type, [`DbError`].
 
 use super::exec::{BoxFuture, Counters, Database, DbError, Output};
 use super::options::TargetOptions;
 use bytes::Bytes;
 
 /// A pooled Bolt driver for one target.
+#[derive(Clone)]
 pub struct BoltDatabase {
     driver: bolt::Driver,
     database: String,
 }
 
-fn db_error(e: bolt::Error) -> DbError {
+/// Classifies a driver error (the only conversion from `bolt::Error`).
+pub fn db_error(e: bolt::Error) -> DbError {
     DbError {
         code: e.code().map(str::to_string),
         message: e.to_string(),
@@ -34,8 +37,16 @@ fn output(r: bolt::QueryResult) -> Output {
 
 impl BoltDatabase {
     /// Opens the driver and checks the server and credentials.
-    pub async fn connect(opts: &TargetOptions) -> anyhow::Result<BoltDatabase> {
-        let driver = bolt::Driver::connect(opts.bolt_config()).await?;
+    pub async fn connect(opts: &TargetOptions) -> Result<BoltDatabase, bolt::Error> {
+        Self::connect_config(opts.bolt_config(), &opts.database_name).await
+    }
+
+    /// Opens the driver from a Bolt configuration, for `database`.
+    pub async fn connect_config(
+        config: bolt::Config,
+        database: &str,
+    ) -> Result<BoltDatabase, bolt::Error> {
+        let driver = bolt::Driver::connect(config).await?;
         tracing::debug!(
             server = %driver.server_agent(),
             bolt = ?driver.protocol_version(),
@@ -43,8 +54,23 @@ impl BoltDatabase {
         );
         Ok(BoltDatabase {
             driver,
-            database: opts.database_name.clone(),
+            database: database.to_owned(),
         })
+    }
+
+    /// The driver, for what the seams do not cover (copy's row streams).
+    pub fn driver(&self) -> &bolt::Driver {
+        &self.driver
+    }
+
+    /// The database every query runs against.
+    pub fn database(&self) -> &str {
+        &self.database
+    }
+
+    /// Closes the connections.
+    pub async fn close(&self) {
+        self.driver.close().await;
     }
 
     /// The server's processor count, from its JMX bean; `None` when the procedure is refused (restricted

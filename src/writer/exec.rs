@@ -54,6 +54,17 @@ pub struct DbError {
 }
 
 impl DbError {
+    /// An error with a status code and message, neither retryable nor of unknown outcome (tests, fakes).
+    #[cfg(test)]
+    pub fn new(code: Option<String>, message: impl Into<String>) -> DbError {
+        DbError {
+            code,
+            message: message.into(),
+            retryable: false,
+            unknown_outcome: false,
+        }
+    }
+
     /// `Neo.TransientError.*`: deadlocks, lock timeouts, ... (retried inside one attempt, like the Python
     /// driver's managed transactions).
     pub fn is_transient(&self) -> bool {

@@ -38,15 +38,8 @@ impl Statement {
     }
 }
 
-/// A failed statement.
-#[derive(Debug, Clone, thiserror::Error)]
-#[error("{message}")]
-pub struct CypherError {
-    /// The server's status code (`Neo.ClientError…`), when the server answered.
-    pub code: Option<String>,
-    /// What went wrong.
-    pub message: String,
-}
+/// A failed statement: the one error type of our Bolt adapter.
+pub type CypherError = crate::writer::exec::DbError;
 
 /// Something that runs Cypher: the real driver, or a recorder in tests.
 pub trait Cypher {

@@ -33,24 +33,24 @@ impl Cypher for Recorder {
     async fn run(&self, s: Statement) -> Result<Vec<Vec<bolt::Value>>, CypherError> {
         self.log.borrow_mut().push(s.clone());
         if self.neo4j_4_4 && s.text == INDEXED_PROPERTIES {
-            return Err(CypherError {
-                code: Some("Neo.ClientError.Statement.SyntaxError".into()),
-                message: "Variable `owningConstraint` not defined".into(),
-            });
+            return Err(CypherError::new(
+                Some("Neo.ClientError.Statement.SyntaxError".into()),
+                "Variable `owningConstraint` not defined",
+            ));
         }
         if self.fail_on.is_some_and(|f| s.text.contains(f)) {
-            return Err(CypherError {
-                code: Some("Neo.ClientError.Statement.SyntaxError".into()),
-                message: "boom".into(),
-            });
+            return Err(CypherError::new(
+                Some("Neo.ClientError.Statement.SyntaxError".into()),
+                "boom",
+            ));
         }
         if s.text.starts_with("CREATE (l:__NodestreamMigrationLock__") {
             let mut taken = self.lock_taken.borrow_mut();
             if *taken {
-                return Err(CypherError {
-                    code: Some("Neo.ClientError.Schema.ConstraintValidationFailed".into()),
-                    message: "exists".into(),
-                });
+                return Err(CypherError::new(
+                    Some("Neo.ClientError.Schema.ConstraintValidationFailed".into()),
+                    "exists",
+                ));
             }
             *taken = true;
         }
