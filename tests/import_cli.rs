@@ -201,6 +201,7 @@ fn airports_import_equals_run() {
 
 const PEOPLE: &str = r#"
 - implementation: nodestream.pipeline.extractors:FileExtractor
+  factory: local
   arguments:
     globs: [DATA]
 - implementation: nodestream.interpreting:Interpreter
@@ -249,6 +250,7 @@ const PEOPLE: &str = r#"
 
 const CITIES: &str = r#"
 - implementation: nodestream.pipeline.extractors:FileExtractor
+  factory: local
   arguments:
     globs: [cities.jsonl]
 - implementation: nodestream.interpreting:Interpreter
@@ -265,6 +267,7 @@ const CITIES: &str = r#"
 
 const UPDATES: &str = r#"
 - implementation: nodestream.pipeline.extractors:FileExtractor
+  factory: local
   arguments:
     globs: [updates.jsonl]
 - implementation: nodestream.interpreting:Interpreter
