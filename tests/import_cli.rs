@@ -201,6 +201,7 @@ fn airports_import_equals_run() {
 
 const PEOPLE: &str = r#"
 - implementation: nodestream.pipeline.extractors:FileExtractor
+  factory: local
   arguments:
     globs: [DATA]
 - implementation: nodestream.interpreting:Interpreter
@@ -222,6 +223,7 @@ const PEOPLE: &str = r#"
           note: !jmespath note
           nickname: !jmespath nickname
           email: !jmespath email
+          level: !cast {data: !jmespath level, to: int}
         additional_types: [LABEL]
       - type: relationship
         node_type: Company
@@ -249,6 +251,7 @@ const PEOPLE: &str = r#"
 
 const CITIES: &str = r#"
 - implementation: nodestream.pipeline.extractors:FileExtractor
+  factory: local
   arguments:
     globs: [cities.jsonl]
 - implementation: nodestream.interpreting:Interpreter
@@ -265,6 +268,7 @@ const CITIES: &str = r#"
 
 const UPDATES: &str = r#"
 - implementation: nodestream.pipeline.extractors:FileExtractor
+  factory: local
   arguments:
     globs: [updates.jsonl]
 - implementation: nodestream.interpreting:Interpreter
@@ -336,13 +340,17 @@ fn own_project(dir: &Path, bad_line: bool) {
             "company": format!("C{}", i % 5),
             "role": if i % 2 == 0 { "dev" } else { "ops" },
             "since": 2000 + (i % 20),
+            "level": format!("{}", i % 9),
             "city": (["SEA", "PDX", "NOPE", "SFO"])[i % 4],
             "visit": (["LAX", "SEA", "ZZZ"])[i % 3],
         });
         people += &p.to_string();
         people.push('\n');
         if bad_line && i == 150 {
-            people += "{not json\n";
+            // `int("seven")` fails the pipeline mid-stream.
+            people +=
+                &serde_json::json!({"first": "Bad", "last": "Row", "level": "seven"}).to_string();
+            people.push('\n');
         }
         if i % 3 == 0 {
             let q = serde_json::json!({
@@ -354,6 +362,7 @@ fn own_project(dir: &Path, bad_line: bool) {
                 "company": format!("C{}", i % 5),
                 "role": if i % 2 == 0 { "dev" } else { "lead" },
                 "since": 3000 + i,
+                "level": "3",
                 "city": "PDX",
                 "visit": "LAX",
             });
@@ -384,10 +393,11 @@ fn own_project_import_equals_run() {
         "WORKS_AT",
         "LIVES_IN",
         "VISITED",
-        "LIST<FLOAT NOT NULL>",
-        "LIST<INTEGER NOT NULL>",
-        "LIST<BOOLEAN NOT NULL>",
-        "LIST<STRING NOT NULL>",
+        "FLOAT NOT NULL",
+        "INTEGER NOT NULL",
+        "BOOLEAN NOT NULL",
+        "ZONED DATETIME NOT NULL",
+        "level:INTEGER",
         "first_ingested_at",
     ] {
         assert!(
@@ -454,7 +464,7 @@ fn refuses_a_running_server_and_keeps_the_old_database_on_failure() {
         &[],
     );
     assert!(!out.status.success(), "{}", text(&out));
-    assert!(text(&out).contains("people.jsonl"), "{}", text(&out));
+    assert!(text(&out).contains("people"), "{}", text(&out));
     let uri = start();
     assert_eq!(counts(&uri), before);
     // --files-only writes files and prints the command, touching no database.
