@@ -189,3 +189,78 @@ fn our_migrations_of_the_examples_are_complete_for_python() {
         );
     }
 }
+
+/// Runs the same arguments through Python and us; stdout, stderr and the exit code must match.
+fn compare_cli_full(project: &str, args: &[&str]) {
+    let dir: &Path = &root().join("examples").join(project);
+    let run = |mut cmd: Command| {
+        let out = cmd.args(args).current_dir(dir).output().expect("runs");
+        (
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).trim().to_string(),
+            out.status.code(),
+        )
+    };
+    let expected = run(Command::new(venv().join("bin/nodestream")));
+    let actual = run(Command::new(env!("CARGO_BIN_EXE_nodestream")));
+    assert_eq!(
+        actual,
+        expected,
+        "{project}: `nodestream {}` differs from Python",
+        args.join(" ")
+    );
+}
+
+#[test]
+fn audit_ttls_matches_python() {
+    for project in ["airports", "org-chart", "features", "quirks"] {
+        compare_cli_full(project, &["audit", "ttls"]);
+    }
+}
+
+#[test]
+fn explain_schema_matches_python() {
+    let cases: &[(&str, &[&str])] = &[
+        ("airports", &["explain", "schema", "node", "Airport"]),
+        (
+            "airports",
+            &["explain", "schema", "relationship", "PLAYS_FOR"],
+        ),
+        (
+            "airports",
+            &[
+                "explain",
+                "schema",
+                "--node",
+                "Airport",
+                "--relationship",
+                "WITHIN",
+            ],
+        ),
+        (
+            "airports",
+            &[
+                "explain",
+                "schema",
+                "--node",
+                "Team",
+                "--relationship",
+                "WITHIN",
+            ],
+        ),
+        (
+            "airports",
+            &["explain", "schema", "--node", "Nope", "-s", "default"],
+        ),
+        ("airports", &["explain", "schema"]),
+        ("airports", &["explain", "schema", "edge", "X"]),
+        ("org-chart", &["explain", "schema", "node", "Employee"]),
+        (
+            "org-chart",
+            &["explain", "schema", "--relationship", "HAS_SKILL"],
+        ),
+    ];
+    for (project, args) in cases {
+        compare_cli_full(project, args);
+    }
+}
