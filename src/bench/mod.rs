@@ -76,7 +76,8 @@ pub struct BenchArgs {
     /// Write a self-contained SVG picture of the results.
     #[arg(long = "report")]
     pub report: Option<PathBuf>,
-    /// Run against a database holding data (only the bench's own `Bench*` labels are written and deleted).
+    /// Run against a database holding data, as long as the bench's labels (`Bench*`, or the pipeline's) hold none:
+    /// only those are written and deleted.
     #[arg(long = "allow-existing-data")]
     pub allow_existing_data: bool,
     /// Distinct source keys (default: the rows; fewer makes later rows update earlier nodes).
@@ -122,7 +123,7 @@ pub enum BenchError {
     /// The database holds data and `--allow-existing-data` was not given.
     #[error(
         "the database holds {0} node(s); nodestream bench writes and deletes data, so it runs against an empty \
-         database only, unless --allow-existing-data is given (it then touches only its own Bench* labels)"
+         database only, unless --allow-existing-data is given (it then touches only its own labels)"
     )]
     NotEmpty(i64),
     /// The server cannot be reached or refused the credentials.
@@ -264,10 +265,12 @@ impl Control {
 
     /// Deletes the bench's relationships, then its nodes, 10000 per transaction.
     async fn clean(&self, source: &Source) -> Result<(), BenchError> {
-        for t in source.rel_types() {
+        // Relationship types first (a hub's relationships would make one huge transaction), only the bench's
+        // own: a pipeline's types may also connect other nodes, its nodes are detached below.
+        for t in source.rel_types().iter().filter(|t| t.starts_with("Bench")) {
             let q = format!(
                 "MATCH ()-[r:{}]->() CALL {{ WITH r DELETE r }} IN TRANSACTIONS OF 10000 ROWS",
-                crate::quoting::name(&t)
+                crate::quoting::name(t)
             );
             self.run("deleting the bench's relationships", &q, Vec::new())
                 .await?;
@@ -728,17 +731,7 @@ async fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
     }
     let (target_name, options) = connection(&args)?;
     let source = match &args.pipeline {
-        Some(name) => {
-            if args.allow_existing_data {
-                return Err(BenchError::Usage(
-                    "--allow-existing-data is for the built-in shapes only: a pipeline's labels cannot be told \
-                     apart from existing data"
-                        .into(),
-                )
-                .into());
-            }
-            pipeline_items(&args, name)?
-        }
+        Some(name) => pipeline_items(&args, name)?,
         None => {
             let rows = args.rows.unwrap_or(100_000);
             Source::Shape(Workload::new(
@@ -781,6 +774,22 @@ async fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
         .await?;
     if existing > 0 && !bench.args.allow_existing_data {
         return Err(BenchError::NotEmpty(existing).into());
+    }
+    if existing > 0 {
+        // The bench deletes every node of its labels: they must hold nothing yet.
+        for l in bench.source.labels() {
+            let q = format!(
+                "MATCH (n:{}) RETURN count(n) AS c",
+                crate::quoting::name(&l)
+            );
+            let n = bench.control.count("counting nodes", &q).await?;
+            if n > 0 {
+                return Err(BenchError::Usage(format!(
+                    "label {l} already holds {n} node(s); the bench deletes what it writes, so its labels must be                      empty (--allow-existing-data only spares the other labels)"
+                ))
+                .into());
+            }
+        }
     }
     let indexes_before = bench
         .control
