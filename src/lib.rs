@@ -13,3 +13,5 @@ mod pyfloat;
 mod quoting;
 mod schema;
 mod writer;
+
+pub use pipeline::sources::read_file_json;

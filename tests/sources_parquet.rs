@@ -5,8 +5,6 @@
 
 mod writer_support;
 
-use nodestream::interpreter::values;
-use nodestream::pipeline::extractors::{Extracted, read_file};
 use parquet::basic::Compression;
 use parquet::data_type::{BoolType, ByteArray, ByteArrayType, DoubleType, Int32Type, Int64Type};
 use parquet::file::properties::WriterProperties;
@@ -172,15 +170,7 @@ fn write_numeric(path: &Path) {
 
 /// Our records from a file.
 fn ours(path: &Path) -> Vec<serde_json::Value> {
-    let mut out = Vec::new();
-    read_file(path, &mut |x| {
-        if let Extracted::Data(d) = x {
-            out.push(values::to_json(&d.var()));
-        }
-        Ok(())
-    })
-    .unwrap();
-    out
+    nodestream::read_file_json(path).unwrap()
 }
 
 /// The project's Python venv (scripts/python-env), as the writer tests find it.

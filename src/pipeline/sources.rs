@@ -47,3 +47,15 @@ pub(super) fn read_parquet<E>(
         Spooled::Disk(f) => super::parquet::read(f, emit),
     }
 }
+
+/// Every record the FileExtractor reads from one local file, as JSON (for tests and tools).
+pub fn read_file_json(path: &Path) -> anyhow::Result<Vec<serde_json::Value>> {
+    let mut out = Vec::new();
+    super::extractors::read_file(path, &mut |x| {
+        if let super::extractors::Extracted::Data(d) = x {
+            out.push(crate::interpreter::values::to_json(&d.var()));
+        }
+        Ok(())
+    })?;
+    Ok(out)
+}
