@@ -19,3 +19,5 @@ mod quoting;
 mod record;
 mod schema;
 mod writer;
+
+pub use pipeline::sources::read_file_json;

@@ -6,8 +6,10 @@
 //! the last step goes to the sinks ([`sink`]) on the async side.
 
 pub mod extractors;
+pub mod parquet;
 pub mod run;
 pub mod sink;
+pub mod sources;
 pub mod steps;
 
 use crate::interpreter::{Clock, Interpreter};

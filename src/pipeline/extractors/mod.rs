@@ -349,14 +349,35 @@ pub fn read_file(
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let mut reader: Box<dyn Read> = match std::fs::File::open(path) {
+    let reader: Box<dyn Read> = match std::fs::File::open(path) {
         Ok(f) => Box::new(f),
         Err(e) => {
             tracing::warn!("cannot open {}: {e}", path.display());
             return Ok(());
         }
     };
-    let mut stem = name.as_str();
+    read_stream(
+        &name,
+        &path.display().to_string(),
+        reader,
+        Some(path),
+        super::sources::DEFAULT_SPOOL_BYTES,
+        emit,
+    )
+}
+
+/// Reads one stream named `name` (its suffixes choose the decoders), shown as `shown` in messages. `local`
+/// is the file itself when `reader` reads it (parquet then reads it in place); formats that need to seek
+/// (parquet) spool anything else, in memory up to `spool_bytes`, then on disk.
+pub fn read_stream(
+    name: &str,
+    shown: &str,
+    mut reader: Box<dyn Read>,
+    mut local: Option<&Path>,
+    spool_bytes: usize,
+    emit: &mut dyn FnMut(Extracted) -> anyhow::Result<()>,
+) -> anyhow::Result<()> {
+    let mut stem = name;
     let format = loop {
         let Some(dot) = stem.rfind('.') else {
             return Ok(());
@@ -364,18 +385,20 @@ pub fn read_file(
         let suffix = &stem[dot + 1..];
         match suffix {
             "gz" => {
+                local = None;
                 reader = Box::new(flate2::read::MultiGzDecoder::new(BufReader::with_capacity(
                     1 << 16,
                     reader,
                 )))
             }
             "bz2" => {
+                local = None;
                 reader = Box::new(bzip2::read::MultiBzDecoder::new(BufReader::with_capacity(
                     1 << 16,
                     reader,
                 )))
             }
-            "csv" | "json" | "jsonl" | "txt" | "yaml" => break suffix.to_string(),
+            "csv" | "json" | "jsonl" | "txt" | "yaml" | "parquet" => break suffix.to_string(),
             // Unknown suffix: skipped silently, as in Python.
             _ => return Ok(()),
         }
@@ -384,6 +407,9 @@ pub fn read_file(
     let mut wrapped = |x: Extracted| emit(x).map_err(Downstream);
     let result: Result<(), Result<Downstream, String>> = match format.as_str() {
         "csv" => read_csv(reader, &mut wrapped),
+        "parquet" => super::sources::read_parquet(reader, local, spool_bytes, &mut |d| {
+            wrapped(Extracted::Data(d))
+        }),
         "json" => {
             let mut text = String::new();
             match reader.read_to_string(&mut text) {
@@ -398,7 +424,7 @@ pub fn read_file(
             let mut text = String::new();
             match reader.read_to_string(&mut text) {
                 Err(e) => Err(Err(e.to_string())),
-                Ok(_) => match crate::project::yaml::load_str(&text, &path.display().to_string()) {
+                Ok(_) => match crate::project::yaml::load_str(&text, shown) {
                     Ok(v) => wrapped(Extracted::Data(Doc::Var(record::from_yaml(&v)))).map_err(Ok),
                     Err(e) => Err(Err(e.to_string())),
                 },
@@ -426,7 +452,7 @@ pub fn read_file(
         Err(Err(msg)) => {
             tracing::warn!(
                 "Failed to parse {format} file (at path {}). Please ensure the file is in the correct format. ({msg})",
-                path.display()
+                shown
             );
             Ok(())
         }
